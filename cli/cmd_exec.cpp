@@ -1,0 +1,11 @@
+// aicloudctl exec: flags only; the work is done in a library (see ARCHITECTURE.md).
+#include "cli/command.hpp"
+#include "common/error.hpp"
+
+namespace aicloud::cli {
+
+void setup_exec(CLI::App& app, Context& ctx) {
+  app.callback([&ctx] { ctx.action = [] () -> int { throw Error("'exec' is not available in this build yet"); }; });
+}
+
+}  // namespace aicloud::cli
