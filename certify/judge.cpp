@@ -1,6 +1,6 @@
 // The verdict engine (see judge.hpp for the rules and their order). Every
 // reason names its check with a stable id ("floor.hbm_copy_gbps",
-// "health.ecc_mode", "recheck.ecc_uncorrected") so that reports can be
+// "profile.ecc_mode", "recheck.ecc_uncorrected") so that reports can be
 // diffed and dashboards can group failures, and carries the measured value
 // and the threshold whenever there is one.
 #include "certify/judge.hpp"
@@ -125,7 +125,7 @@ void explain_missing_health(Sink& s, const StageRecord& rec, const json& facts, 
            "(nvidia-utils / libnvidia-compute)");
     return;
   }
-  std::string why = problem.empty() ? rec.detail : problem;
+  std::string why = rec.status == StageStatus::error || problem.empty() ? rec.detail : problem;
   s.incomplete(std::string(prefix) + ".output", "no usable health result: " + (why.empty() ? "no output" : why));
 }
 
@@ -150,7 +150,7 @@ void judge_health_findings(Sink& s, const HealthView& h, const char* prefix) {
 void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
   const HealthRules& r = p.health;
   auto missing = [&](const GpuHealth& g, const std::string& check, const std::string& what) {
-    s.incomplete("health." + check, gpu_label(g.index) + ": " + what + " not reported by health", g.index);
+    s.incomplete("profile." + check, gpu_label(g.index) + ": " + what + " not reported by health", g.index);
   };
   auto limit = [&](const GpuHealth& g, const std::string& check, const std::string& what, std::optional<double> value,
                    std::optional<double> max, bool required) {
@@ -160,7 +160,7 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
       return;
     }
     if (*value > *max) {
-      Reason& x = s.fail("health." + check,
+      Reason& x = s.fail("profile." + check,
                          gpu_label(g.index) + ": " + what + " " + format_value(*value) + " exceeds " + format_value(*max),
                          g.index);
       x.measured = *value;
@@ -170,13 +170,13 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
   for (const auto& g : h.gpus) {
     if (r.ecc_mode == "required") {
       if (!g.ecc_mode) missing(g, "ecc_mode", "ECC mode");
-      else if (!*g.ecc_mode) s.fail("health.ecc_mode", gpu_label(g.index) + ": ECC is disabled; the profile requires it (nvidia-smi -e 1, then reset)", g.index);
+      else if (!*g.ecc_mode) s.fail("profile.ecc_mode", gpu_label(g.index) + ": ECC is disabled; the profile requires it (nvidia-smi -e 1, then reset)", g.index);
     }
     if (r.mig_mode != "any") {
       bool want = r.mig_mode == "enabled";
       if (!g.mig_mode) missing(g, "mig_mode", "MIG mode");
       else if (*g.mig_mode != want)
-        s.fail("health.mig_mode", gpu_label(g.index) + ": MIG is " + (*g.mig_mode ? "enabled" : "disabled") +
+        s.fail("profile.mig_mode", gpu_label(g.index) + ": MIG is " + (*g.mig_mode ? "enabled" : "disabled") +
                                       "; the profile requires it " + (want ? "enabled" : "disabled"), g.index);
     }
     if (r.persistence_mode != "any") {
@@ -184,22 +184,22 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
         if (r.persistence_mode == "required") missing(g, "persistence_mode", "persistence mode");
       } else if (!*g.persistence_mode) {
         std::string msg = gpu_label(g.index) + ": persistence mode is off (nvidia-smi -pm 1 or nvidia-persistenced)";
-        if (r.persistence_mode == "required") s.fail("health.persistence_mode", msg, g.index);
-        else s.warn("health.persistence_mode", msg, g.index);
+        if (r.persistence_mode == "required") s.fail("profile.persistence_mode", msg, g.index);
+        else s.warn("profile.persistence_mode", msg, g.index);
       }
     }
     // Row remapping (Ampere and later) or page retirement (older GPUs).
     if (g.has_row_remap) {
       if (!g.remap_pending || !g.remap_failed) missing(g, "row_remap", "row-remap pending/failed state");
       if (g.remap_pending.value_or(false))
-        s.fail("health.row_remap_pending", gpu_label(g.index) + ": a row remap is pending; reset the GPU and certify again", g.index);
+        s.fail("profile.row_remap_pending", gpu_label(g.index) + ": a row remap is pending; reset the GPU and certify again", g.index);
       if (g.remap_failed.value_or(false))
-        s.fail("health.row_remap_failed", gpu_label(g.index) + ": row remapping failed; the GPU must be replaced (RMA)", g.index);
+        s.fail("profile.row_remap_failed", gpu_label(g.index) + ": row remapping failed; the GPU must be replaced (RMA)", g.index);
       limit(g, "row_remap_uncorrectable", "rows remapped for uncorrectable errors", g.remap_uncorrectable,
             r.row_remap_uncorrectable_max, true);
     } else if (g.has_retired_pages) {
       if (g.retired_pending.value_or(false))
-        s.fail("health.retired_pages_pending", gpu_label(g.index) + ": a page retirement is pending; reset the GPU", g.index);
+        s.fail("profile.retired_pages_pending", gpu_label(g.index) + ": a page retirement is pending; reset the GPU", g.index);
     } else if (r.row_remap_uncorrectable_max) {
       missing(g, "row_remap", "row remapping (or retired pages)");
     }
@@ -217,13 +217,13 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
       } else {
         for (const auto& e : *g.clock_events)
           if (std::find(r.clock_events_fail.begin(), r.clock_events_fail.end(), e) != r.clock_events_fail.end())
-            s.fail("health.clock_events", gpu_label(g.index) + ": clock event '" + e + "' is active at idle", g.index);
+            s.fail("profile.clock_events", gpu_label(g.index) + ": clock event '" + e + "' is active at idle", g.index);
       }
     }
     if (r.pcie_gen_min) {
       if (!g.pcie_max_gen) missing(g, "pcie_gen", "PCIe maximum link generation");
       else if (*g.pcie_max_gen < *r.pcie_gen_min) {
-        Reason& x = s.fail("health.pcie_gen", gpu_label(g.index) + ": PCIe link can reach only Gen" +
+        Reason& x = s.fail("profile.pcie_gen", gpu_label(g.index) + ": PCIe link can reach only Gen" +
                                                    std::to_string(*g.pcie_max_gen) + ", profile requires Gen" +
                                                    std::to_string(*r.pcie_gen_min) + " (slot, riser or BIOS setting)", g.index);
         x.measured = *g.pcie_max_gen;
@@ -233,7 +233,7 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
     if (r.pcie_width_min) {
       if (!g.pcie_width) missing(g, "pcie_width", "PCIe link width");
       else if (*g.pcie_width < *r.pcie_width_min) {
-        Reason& x = s.fail("health.pcie_width", gpu_label(g.index) + ": PCIe link trained at x" + std::to_string(*g.pcie_width) +
+        Reason& x = s.fail("profile.pcie_width", gpu_label(g.index) + ": PCIe link trained at x" + std::to_string(*g.pcie_width) +
                                                      ", profile requires x" + std::to_string(*r.pcie_width_min) +
                                                      " (reseat the GPU or riser)", g.index);
         x.measured = *g.pcie_width;
@@ -243,7 +243,7 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
     if (r.nvlink_active_min && *r.nvlink_active_min > 0) {
       if (!g.nvlink_active) missing(g, "nvlink", "NVLink state");
       else if (*g.nvlink_active < *r.nvlink_active_min) {
-        Reason& x = s.fail("health.nvlink", gpu_label(g.index) + ": " + std::to_string(*g.nvlink_active) + " of " +
+        Reason& x = s.fail("profile.nvlink", gpu_label(g.index) + ": " + std::to_string(*g.nvlink_active) + " of " +
                                                 std::to_string(g.nvlink_links.value_or(0)) + " NVLinks active, profile requires " +
                                                 std::to_string(*r.nvlink_active_min), g.index);
         x.measured = *g.nvlink_active;
@@ -258,7 +258,7 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
       for (const auto& g : h.gpus)
         if (!x.pci_bus_id.empty() && to_lower(g.pci_bus_id) == to_lower(x.pci_bus_id)) gpu = g.index;
     std::string name(xid_name(x.xid));
-    s.fail("health.xid", (gpu ? gpu_label(*gpu) + ": " : std::string()) + "XID " + std::to_string(x.xid) +
+    s.fail("profile.xid", (gpu ? gpu_label(*gpu) + ": " : std::string()) + "XID " + std::to_string(x.xid) +
                              (name.empty() ? "" : " (" + name + ")") + " in the kernel log" +
                              (x.time.empty() ? "" : " at " + x.time) + "; investigate, reset or replace before sale",
            gpu);
@@ -551,13 +551,37 @@ void judge_recheck(Sink& s, const HealthView& before, const HealthView& after, c
 // Conformance across the rack
 // ---------------------------------------------------------------------------
 
-std::string normalise_model(std::string_view s) {
-  std::string out;
-  for (char c : to_lower(s))
-    if (std::isalnum(static_cast<unsigned char>(c))) out += c;
-  auto pos = out.find("nvidia");
-  if (pos != std::string::npos) out.erase(pos, 6);
-  return out;
+// Does an inventory's model ("H100-SXM", "A100-SXM4-80GB", "NVIDIA H100
+// 80GB HBM3") describe the GPU NVML names? Every word of it must appear in
+// the NVML name, except the form factor "SXM", which NVML does not print for
+// H100/H200 ("NVIDIA H100 80GB HBM3"): it means "not a PCIe or NVL card".
+bool model_matches(std::string_view expected, std::string_view nvml_name) {
+  std::string name;
+  for (char c : to_lower(nvml_name))
+    if (std::isalnum(static_cast<unsigned char>(c))) name += c;
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : to_lower(expected)) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      cur += c;
+    } else if (!cur.empty()) {
+      words.push_back(cur);
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) words.push_back(cur);
+  bool any = false;
+  for (const auto& w : words) {
+    if (w == "nvidia") continue;
+    any = true;
+    if (w == "sxm" || w == "sxm4" || w == "sxm5") {
+      if (name.find("pcie") != std::string::npos || name.find("nvl") != std::string::npos) return false;
+      if (w != "sxm" && name.find("sxm") != std::string::npos && name.find(w) == std::string::npos) return false;
+      continue;
+    }
+    if (name.find(w) == std::string::npos) return false;
+  }
+  return any;
 }
 
 // The value most nodes have, or nothing on a tie for the top.
@@ -633,8 +657,7 @@ void judge_conformance(Sink& s, const NodeRecord& n, const HealthView& h, const 
                                             join(p.gpu_models, " or "), g.index);
     }
     if (!n.expected.gpu_model.empty()) {
-      std::string a = normalise_model(g.name), b = normalise_model(n.expected.gpu_model);
-      if (a.find(b) == std::string::npos && b.find(a) == std::string::npos)
+      if (!model_matches(n.expected.gpu_model, g.name))
         s.fail("conformance.gpu_model", gpu_label(g.index) + " is '" + g.name + "', the inventory says '" +
                                             n.expected.gpu_model + "'", g.index);
     }

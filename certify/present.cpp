@@ -403,8 +403,8 @@ Case stage_case(const std::string& classname, const StageRecord& s, const std::v
     c.skipped = 1;
     c.body = "<skipped message=\"" + xml_escape(s.detail) + "\"/>";
   }
-  if (!s.command.empty() || !s.detail.empty())
-    c.body += "<system-out>" + xml_escape((s.command.empty() ? "" : "$ " + s.command + "\n") + s.detail) + "</system-out>";
+  if (!s.command.empty())
+    c.body += "<system-out>" + xml_escape("$ " + s.command + "\n" + s.detail) + "</system-out>";
   return c;
 }
 
