@@ -351,6 +351,7 @@ Report new_report(const Profile& profile, const Level& level, std::vector<NodeRe
   r.run.status = "running";
   r.run.started_at = utc_now();
   r.run.level = level.name;
+  if (mode != "fleet") r.inventory.format = "local";
   std::random_device rd;
   r.run.id = sha256_hex(r.run.started_at + std::to_string(::getpid()) + std::to_string(rd()) + std::to_string(rd())).substr(0, 16);
   r.profile.name = profile.name;
