@@ -25,7 +25,7 @@ std::string format_value(double v) {
   if (std::fabs(v) >= 10000 && std::fabs(v - std::round(v)) < 1e-9)
     std::snprintf(buf, sizeof buf, "%.0f", v);
   else
-    std::snprintf(buf, sizeof buf, "%.4g", v);
+    std::snprintf(buf, sizeof buf, "%.5g", v);
   return buf;
 }
 
@@ -93,6 +93,24 @@ std::string gpu_label(int index) { return "GPU " + std::to_string(index); }
 std::string with_unit(double v, const std::string& unit) {
   if (unit.empty()) return format_value(v);
   return format_value(v) + " " + unit;
+}
+
+// A measured value next to its threshold, with enough digits that a value
+// that failed never prints the same as the threshold it failed against.
+std::pair<std::string, std::string> distinct(double value, double threshold, const std::string& unit) {
+  std::string a = format_value(value), b = format_value(threshold);
+  for (int digits = 6; a == b && value != threshold && digits <= 12; ++digits) {
+    char x[64], y[64];
+    std::snprintf(x, sizeof x, "%.*g", digits, value);
+    std::snprintf(y, sizeof y, "%.*g", digits, threshold);
+    a = x;
+    b = y;
+  }
+  if (!unit.empty()) {
+    a += " " + unit;
+    b += " " + unit;
+  }
+  return {a, b};
 }
 
 // The stage data's "health" member (health and recheck stages).
@@ -737,8 +755,9 @@ void apply_floors(std::vector<Measurement>& ms, std::vector<Reason>& out, const 
     r.threshold = it->second;
     r.unit = info->unit;
     std::string subject = m.gpu ? gpu_label(*m.gpu) + " " : !m.link.empty() ? "link " + m.link + " " : "";
-    r.message = subject + info->description + " " + with_unit(m.value, info->unit) + " is " +
-                (info->higher_is_better ? "below the floor " : "above the ceiling ") + with_unit(it->second, info->unit);
+    auto [shown, limit] = distinct(m.value, it->second, info->unit);
+    r.message = subject + info->description + " " + shown + " is " +
+                (info->higher_is_better ? "below the floor " : "above the ceiling ") + limit;
     out.push_back(r);
   }
 }

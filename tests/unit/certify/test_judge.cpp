@@ -403,7 +403,9 @@ TEST_CASE("judge is idempotent and stage_blocked explains the gate") {
 }
 
 TEST_CASE("format_value and xid_name") {
-  CHECK(format_value(612.34) == "612.3");
+  CHECK(format_value(612.34) == "612.34");
+  CHECK(format_value(2411.5) == "2411.5");
+  CHECK(format_value(0.995857) == "0.99586");
   CHECK(format_value(2680) == "2680");
   CHECK(format_value(0.85) == "0.85");
   CHECK(format_value(20000000) == "20000000");
