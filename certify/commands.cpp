@@ -235,6 +235,11 @@ int certify_command(const CertifyOptions& o) {
              "), report " + out);
   RunOptions ro;
   ro.report_path = out;
+  ro.on_stage_begin = [&level](const StageDef& def, std::size_t nodes) {
+    std::string how_long = def.id == "burnin" ? ", " + format_duration(level.burnin.duration) + " of burn-in" : "";
+    print_info("certify: stage " + std::string(def.id) + " (" + def.title + ") on " + std::to_string(nodes) + " node" +
+               (nodes == 1 ? "" : "s") + how_long);
+  };
   ro.on_stage_done = [](const std::string& node, const StageRecord& rec) {
     std::string who = node.empty() ? "rack" : node;
     std::string line = "certify: " + who + " " + rec.stage + ": " + std::string(to_string(rec.status)) +

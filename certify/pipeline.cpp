@@ -206,21 +206,30 @@ json run_facts(StageContext& ctx, const NodeRecord& node, StageRecord& rec) {
   return nullptr;
 }
 
-void optional_stage(StageContext& ctx, NodeRecord& node, StageRecord& rec,
-                    std::optional<CommandResult> (NodeExecutor::*fn)(const NodeRecord&)) {
-  Timer t(rec);
-  std::optional<CommandResult> c = (ctx.exec.*fn)(node);
+// Records what an executor hook gave back; false when the stage ends there
+// (the hook does not apply to this executor, or Ctrl-C stopped it).
+bool record_hook(const NodeExecutor& exec, StageRecord& rec, const std::optional<CommandResult>& c) {
   if (!c) {
     rec.status = StageStatus::skipped;
-    rec.detail = ctx.exec.not_applicable_reason();
-    return;
+    rec.detail = exec.not_applicable_reason();
+    return false;
   }
   rec.command = c->command;
   if (c->exited) rec.exit_code = c->exit_code;
   if (c->interrupted) {
     rec.status = StageStatus::interrupted;
     rec.detail = "interrupted (Ctrl-C)";
-  } else if (c->started && c->exited && c->exit_code == 0) {
+    return false;
+  }
+  return true;
+}
+
+void optional_stage(StageContext& ctx, NodeRecord& node, StageRecord& rec,
+                    std::optional<CommandResult> (NodeExecutor::*fn)(const NodeRecord&)) {
+  Timer t(rec);
+  std::optional<CommandResult> c = (ctx.exec.*fn)(node);
+  if (!record_hook(ctx.exec, rec, c)) return;
+  if (c->started && c->exited && c->exit_code == 0) {
     rec.status = StageStatus::done;
     rec.detail = last_line(c->stdout_text);
   } else {
@@ -300,18 +309,7 @@ void stage_nccl_inter(StageContext& ctx, RackRecord& rack, StageRecord& rec, con
   std::vector<std::string> args = nccl_intra_args(ctx.level);
   std::optional<CommandResult> c =
       ctx.exec.run_rack_nccl(rack, nodes, args, ctx.profile.timeout("nccl_inter", Seconds(1800)));
-  if (!c) {
-    rec.status = StageStatus::skipped;
-    rec.detail = ctx.exec.not_applicable_reason();
-    return;
-  }
-  rec.command = c->command;
-  if (c->exited) rec.exit_code = c->exit_code;
-  if (c->interrupted) {
-    rec.status = StageStatus::interrupted;
-    rec.detail = "interrupted (Ctrl-C)";
-    return;
-  }
+  if (!record_hook(ctx.exec, rec, c)) return;
   try {
     json j = json::parse(c->stdout_text);
     rec.data = {{"nccl", j}, {"nodes", json::array()}};
@@ -402,6 +400,7 @@ int run_pipeline(Report& r, const Profile& p, NodeExecutor& exec, const RunOptio
         std::vector<const NodeRecord*> eligible;
         for (const auto& name : rack.nodes)
           if (const NodeRecord* n = r.node(name); n && !stage_blocked(*n, def.id)) eligible.push_back(n);
+        if (o.on_stage_begin) o.on_stage_begin(def, eligible.size());
         def.run_rack(ctx, rack, *rec, eligible);
         done("", *rec);
       }
@@ -421,6 +420,7 @@ int run_pipeline(Report& r, const Profile& p, NodeExecutor& exec, const RunOptio
         todo.push_back(&n);
       }
       // The rest run in parallel, at most o.parallel at once.
+      if (o.on_stage_begin && !todo.empty()) o.on_stage_begin(def, todo.size());
       std::atomic<std::size_t> next{0};
       auto worker = [&] {
         for (std::size_t i = next++; i < todo.size(); i = next++) {
