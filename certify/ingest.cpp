@@ -59,13 +59,28 @@ std::vector<std::string> strings(const json& j, std::initializer_list<const char
   return out;
 }
 
-// Checks that a document is the named command's output.
-std::string check_command(const json& j, const char* command) {
+// Checks that a document is the named command's output: "schema" is
+// "aicloudctl.<command>/<major>" with a major version this reader knows.
+std::string check_schema(const json& j, const char* command) {
   if (!j.is_object()) return "the output is not a JSON object";
-  std::string c = str(j, {"command"});
-  if (!c.empty() && c != command) return std::string("expected '") + command + "' output, got '" + c + "'";
-  if (str(j, {"verdict"}).empty()) return "the output has no 'verdict'";
+  std::string schema = str(j, {"schema"});
+  std::string want = std::string("aicloudctl.") + command + "/";
+  if (schema.empty()) return std::string("not 'aicloudctl ") + command + " --json' output (no \"schema\")";
+  if (schema.rfind(want, 0) != 0) return "expected " + want + "1 output, got '" + schema + "'";
+  if (schema.substr(want.size()) != "1")
+    return "'" + schema + "' is a newer format than this certify reads (" + want + "1); use the same aicloudctl version on the nodes";
   return "";
+}
+
+// "00000000:18:00.0" and "0000:18:00" name the same GPU: compare bus and device.
+std::string pci_key(std::string_view id) {
+  auto parts = split(to_lower(id), ':', false);
+  if (parts.size() < 2) return to_lower(id);
+  std::string dev = parts.back();
+  if (auto dot = dev.find('.'); dot != std::string::npos) dev = dev.substr(0, dot);
+  std::string bus = parts[parts.size() - 2];
+  while (bus.size() > 2 && bus[0] == '0') bus.erase(0, 1);
+  return bus + ":" + dev;
 }
 
 }  // namespace
@@ -149,11 +164,15 @@ json parse_node_facts(const std::string& output) {
 
 HealthView parse_health(const json& j) {
   HealthView v;
-  v.problem = check_command(j, "health");
+  v.problem = check_schema(j, "health");
   if (!v.problem.empty()) return v;
   v.verdict = str(j, {"verdict"});
-  v.driver_version = str(j, {"driver", "version"});
-  v.cuda_driver_version = str(j, {"driver", "cuda_driver_version"});
+  if (v.verdict.empty()) {
+    v.problem = "the health output has no verdict";
+    return v;
+  }
+  v.driver_version = str(j, {"versions", "driver"});
+  v.cuda_driver_version = str(j, {"versions", "cuda_driver"});
   if (const json* fs = get(j, {"findings"}); fs && fs->is_array()) {
     for (const auto& f : *fs) {
       HealthFinding hf;
@@ -171,29 +190,31 @@ HealthView parse_health(const json& j) {
       const json& g = (*gs)[i];
       GpuHealth h;
       h.index = integer(g, {"index"}).value_or(static_cast<int>(i));
+      h.error = str(g, {"error"});
       h.name = str(g, {"name"});
       h.uuid = str(g, {"uuid"});
       h.serial = str(g, {"serial"});
       h.pci_bus_id = str(g, {"pci_bus_id"});
       h.vbios = str(g, {"vbios"});
       h.persistence_mode = boolean(g, {"persistence_mode"});
-      h.mig_mode = boolean(g, {"mig_mode"});
-      h.ecc_mode = boolean(g, {"ecc_mode"});
-      h.memory_total_mib = num(g, {"memory_total_mib"});
-      h.ecc_volatile_corrected = num(g, {"ecc", "volatile", "corrected"});
-      h.ecc_volatile_uncorrected = num(g, {"ecc", "volatile", "uncorrected"});
-      h.ecc_aggregate_corrected = num(g, {"ecc", "aggregate", "corrected"});
-      h.ecc_aggregate_uncorrected = num(g, {"ecc", "aggregate", "uncorrected"});
-      h.sram_corrected = num(g, {"ecc", "sram", "corrected"});
-      h.sram_uncorrected = num(g, {"ecc", "sram", "uncorrected"});
-      h.dram_corrected = num(g, {"ecc", "dram", "corrected"});
-      h.dram_uncorrected = num(g, {"ecc", "dram", "uncorrected"});
+      h.mig_mode = boolean(g, {"mig_mode", "current"});
+      h.ecc_mode = boolean(g, {"ecc_mode", "current"});
+      if (auto bytes = num(g, {"memory_bytes", "total"})) h.memory_total_mib = *bytes / (1024.0 * 1024.0);
+      h.ecc_volatile_corrected = num(g, {"ecc_errors", "volatile", "corrected"});
+      h.ecc_volatile_uncorrected = num(g, {"ecc_errors", "volatile", "uncorrected"});
+      h.ecc_aggregate_corrected = num(g, {"ecc_errors", "aggregate", "corrected"});
+      h.ecc_aggregate_uncorrected = num(g, {"ecc_errors", "aggregate", "uncorrected"});
+      // Per-location counters (Azure's SRAM/DRAM rules), where health reports them.
+      h.sram_corrected = num(g, {"ecc_errors", "sram", "corrected"});
+      h.sram_uncorrected = num(g, {"ecc_errors", "sram", "uncorrected"});
+      h.dram_corrected = num(g, {"ecc_errors", "dram", "corrected"});
+      h.dram_uncorrected = num(g, {"ecc_errors", "dram", "uncorrected"});
       if (const json* rr = get(g, {"row_remap"}); rr && rr->is_object()) {
         h.has_row_remap = true;
-        h.remap_correctable = num(*rr, {"correctable"});
-        h.remap_uncorrectable = num(*rr, {"uncorrectable"});
+        h.remap_correctable = num(*rr, {"corrected_rows"});
+        h.remap_uncorrectable = num(*rr, {"uncorrected_rows"});
         h.remap_pending = boolean(*rr, {"pending"});
-        h.remap_failed = boolean(*rr, {"failed"});
+        h.remap_failed = boolean(*rr, {"failure"});
       }
       if (const json* rp = get(g, {"retired_pages"}); rp && rp->is_object()) {
         h.has_retired_pages = true;
@@ -201,7 +222,8 @@ HealthView parse_health(const json& j) {
         h.retired_double_bit = num(*rp, {"double_bit"});
         h.retired_pending = boolean(*rp, {"pending"});
       }
-      if (const json* ce = get(g, {"clock_events"}); ce && ce->is_array()) h.clock_events = strings(g, {"clock_events"});
+      if (const json* ce = get(g, {"clock_event_reasons", "active"}); ce && ce->is_array())
+        h.clock_events = strings(g, {"clock_event_reasons", "active"});
       h.pcie_gen = integer(g, {"pcie", "gen"});
       h.pcie_width = integer(g, {"pcie", "width"});
       h.pcie_max_gen = integer(g, {"pcie", "max_gen"});
@@ -214,7 +236,7 @@ HealthView parse_health(const json& j) {
         for (const auto& link : *nl) {
           if (boolean(link, {"active"}).value_or(false)) ++active;
           for (const char* k : {"replay", "recovery", "crc_flit", "crc_data"}) {
-            auto e = num(link, {k});
+            auto e = num(link, {"errors", k});
             if (e) errors += *e;
             else counters_ok = false;
           }
@@ -223,22 +245,25 @@ HealthView parse_health(const json& j) {
         h.nvlink_links = static_cast<int>(nl->size());
         if (counters_ok) h.nvlink_errors = errors;
       }
-      h.temperature_c = num(g, {"temperature_c"});
-      h.memory_temperature_c = num(g, {"memory_temperature_c"});
-      h.power_w = num(g, {"power_w"});
-      h.power_limit_w = num(g, {"power_limit_w"});
+      h.temperature_c = num(g, {"temperature_c", "gpu"});
+      h.memory_temperature_c = num(g, {"temperature_c", "hbm"});
+      h.power_w = num(g, {"power_w", "draw"});
+      h.power_limit_w = num(g, {"power_w", "limit"});
       h.verdict = str(g, {"verdict"});
       v.gpus.push_back(h);
     }
   }
-  if (const json* xs = get(j, {"xid_events"}); xs && xs->is_array()) {
+  if (const json* xs = get(j, {"xid", "events"}); xs && xs->is_array()) {
     for (const auto& x : *xs) {
       XidEvent e;
       e.xid = integer(x, {"xid"}).value_or(0);
-      e.gpu = integer(x, {"gpu"});
       e.pci_bus_id = str(x, {"pci_bus_id"});
-      e.time = str(x, {"time"});
+      if (auto t = num(x, {"time_s"})) e.time = json(*t).dump();
+      e.description = str(x, {"description"});
       e.message = str(x, {"message"});
+      if (boolean(x, {"nvswitch"}).value_or(false)) continue;  // NVSwitch SXids: health WARNs on them
+      for (const auto& g : v.gpus)
+        if (!e.pci_bus_id.empty() && pci_key(g.pci_bus_id) == pci_key(e.pci_bus_id)) e.gpu = g.index;
       if (e.xid > 0) v.xids.push_back(e);
     }
   }
@@ -249,10 +274,17 @@ HealthView parse_health(const json& j) {
 // burnin
 // ---------------------------------------------------------------------------
 
+bool BurninTest::waived() const {
+  if (verdict == "WAIVED") return true;
+  return result.is_object() && result.contains("waived") && result["waived"].is_string() &&
+         !result["waived"].get<std::string>().empty();
+}
+
 std::optional<double> BurninTest::metric(const std::string& key) const {
-  auto it = metrics.find(key);
-  if (it == metrics.end() || !it->second.is_number()) return std::nullopt;
-  return it->second.get<double>();
+  if (!result.is_object()) return std::nullopt;
+  auto it = result.find(key);
+  if (it == result.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
 }
 
 const BurninTest* GpuBurnin::test(const std::string& name) const {
@@ -261,12 +293,24 @@ const BurninTest* GpuBurnin::test(const std::string& name) const {
   return nullptr;
 }
 
+std::string gemm_metric(const std::string& test) {
+  std::string m = test;
+  for (auto& c : m)
+    if (c == '-') c = '_';
+  return m + "_tflops";
+}
+
 BurninView parse_burnin(const json& j) {
   BurninView v;
-  v.problem = check_command(j, "burnin");
+  v.problem = check_schema(j, "burnin");
   if (!v.problem.empty()) return v;
   v.verdict = str(j, {"verdict"});
+  if (v.verdict.empty()) {
+    v.problem = "the burnin output has no verdict";
+    return v;
+  }
   v.reasons = strings(j, {"reasons"});
+  v.interrupted = boolean(j, {"interrupted"}).value_or(false);
   if (const json* gs = get(j, {"gpus"}); gs && gs->is_array()) {
     for (std::size_t i = 0; i < gs->size(); ++i) {
       const json& g = (*gs)[i];
@@ -275,45 +319,81 @@ BurninView parse_burnin(const json& j) {
       b.uuid = str(g, {"uuid"});
       b.verdict = str(g, {"verdict"});
       b.reasons = strings(g, {"reasons"});
+      b.blocked = str(g, {"blocked"});
       if (const json* ts = get(g, {"tests"}); ts && ts->is_array()) {
         for (const auto& t : *ts) {
           BurninTest bt;
           bt.name = str(t, {"name"});
           bt.verdict = str(t, {"verdict"});
           bt.reasons = strings(t, {"reasons"});
-          if (const json* m = get(t, {"metrics"}); m && m->is_object())
-            for (const auto& [k, val] : m->items()) bt.metrics[k] = val;
+          if (const json* r = get(t, {"result"})) bt.result = *r;
+          if (bt.name == "telemetry" && bt.result.is_object() && num(bt.result, {"samples"}).value_or(0) > 0) {
+            b.has_telemetry = true;
+            b.power_max_w = num(bt.result, {"max_power_w"});
+            b.gpu_temp_max_c = num(bt.result, {"max_temp_gpu_c"});
+            b.hbm_temp_max_c = num(bt.result, {"max_temp_hbm_c"});
+            b.clock_events_seen = strings(bt.result, {"clock_event_reasons_seen"});
+          }
           b.tests.push_back(bt);
         }
-      }
-      if (const json* tel = get(g, {"telemetry"}); tel && tel->is_object()) {
-        b.has_telemetry = true;
-        b.power_max_w = num(*tel, {"power_max_w"});
-        b.power_limit_w = num(*tel, {"power_limit_w"});
-        b.gpu_temp_max_c = num(*tel, {"gpu_temp_max_c"});
-        b.hbm_temp_max_c = num(*tel, {"hbm_temp_max_c"});
-        if (const json* ce = get(*tel, {"clock_events"}); ce && ce->is_object())
-          for (const auto& [k, val] : ce->items())
-            if (val.is_number()) b.clock_events[k] = val.get<double>();
       }
       v.gpus.push_back(b);
     }
   }
-  if (const json* p = get(j, {"p2p"}); p && p->is_object()) {
-    v.has_p2p = true;
-    v.p2p_verdict = str(*p, {"verdict"});
-    if (const json* pairs = get(*p, {"pairs"}); pairs && pairs->is_array())
-      for (const auto& x : *pairs) {
-        P2pPair pp;
-        pp.src = integer(x, {"src"}).value_or(-1);
-        pp.dst = integer(x, {"dst"}).value_or(-1);
-        pp.unidir_gbps = num(x, {"unidir_gbps"});
-        pp.bidir_gbps = num(x, {"bidir_gbps"});
-        if (pp.src >= 0 && pp.dst >= 0) v.p2p.push_back(pp);
-      }
+  if (const json* nts = get(j, {"node_tests"}); nts && nts->is_array()) {
+    for (const auto& t : *nts) {
+      if (str(t, {"name"}) != "p2p") continue;
+      v.has_p2p = true;
+      v.p2p_verdict = str(t, {"verdict"});
+      v.p2p_reasons = strings(t, {"reasons"});
+      if (const json* pairs = get(t, {"result", "pairs"}); pairs && pairs->is_array())
+        for (const auto& x : *pairs) {
+          auto a = integer(x, {"src"}), b = integer(x, {"dst"});
+          auto bw = num(x, {"gbps"});
+          if (a && b && bw) v.p2p_unidir.push_back({*a, *b, *bw});
+        }
+      if (const json* pairs = get(t, {"result", "bidir"}); pairs && pairs->is_array())
+        for (const auto& x : *pairs) {
+          auto a = integer(x, {"a"}), b = integer(x, {"b"});
+          auto bw = num(x, {"gbps"});
+          if (a && b && bw) v.p2p_bidir.push_back({*a, *b, *bw});
+        }
+    }
   }
-  if (const json* ts = get(j, {"timeseries"})) v.timeseries = *ts;
   return v;
+}
+
+json burnin_timeseries(const json& burnin) {
+  const json* gs = get(burnin, {"gpus"});
+  if (!gs || !gs->is_array()) return nullptr;
+  json out = {{"interval_s", 1}, {"gpus", json::array()}};
+  if (auto start = str(burnin, {"started"}); !start.empty()) out["start"] = start;
+  std::vector<std::string> fields;
+  for (const auto& g : *gs) {
+    const json* tel = get(g, {"telemetry"});
+    if (!tel || !tel->is_object() || !tel->contains("t")) continue;
+    json one = {{"index", g.value("index", 0)}};
+    for (const auto& [k, col] : tel->items()) {
+      if (k == "phases") {
+        if (!out.contains("phases")) out["phases"] = col;
+        continue;
+      }
+      if (!col.is_array()) continue;
+      one[k == "t" ? "t_s" : k] = col;
+      if (k != "t" && std::find(fields.begin(), fields.end(), k) == fields.end()) fields.push_back(k);
+    }
+    out["gpus"].push_back(one);
+  }
+  if (out["gpus"].empty()) return nullptr;
+  out["fields"] = fields;
+  return out;
+}
+
+json burnin_without_series(json burnin) {
+  if (burnin.is_object() && burnin.contains("gpus") && burnin["gpus"].is_array())
+    for (auto& g : burnin["gpus"])
+      if (g.is_object()) g.erase("telemetry");
+  return burnin;
 }
 
 // ---------------------------------------------------------------------------
@@ -346,39 +426,55 @@ const NcclResult* NcclView::at_size(const std::string& collective, std::uint64_t
 
 NcclView parse_nccl(const json& j) {
   NcclView v;
-  v.problem = check_command(j, "nccl");
+  v.problem = check_schema(j, "nccl");
   if (!v.problem.empty()) return v;
-  v.verdict = str(j, {"verdict"});
-  v.nranks = integer(j, {"nranks"}).value_or(0);
-  if (const json* rs = get(j, {"results"}); rs && rs->is_array()) {
-    for (const auto& r : *rs) {
-      NcclResult nr;
-      nr.collective = str(r, {"collective"});
-      nr.size_bytes = static_cast<std::uint64_t>(num(r, {"size_bytes"}).value_or(0));
-      nr.algo = str(r, {"algo"});
-      nr.proto = str(r, {"proto"});
-      for (const char* place : {"out_of_place", "in_place"}) {
-        const json* p = get(r, {place});
-        if (!p || !p->is_object()) continue;
-        NcclPlacement pl;
-        pl.busbw_gbps = num(*p, {"busbw_gbps"});
-        pl.algbw_gbps = num(*p, {"algbw_gbps"});
-        pl.time_us_median = num(*p, {"time_us", "median"});
-        pl.wrong = num(*p, {"wrong"});
-        (std::string(place) == "out_of_place" ? nr.out_of_place : nr.in_place) = pl;
+  std::string status = str(j, {"status"});
+  if (status == "ok") v.verdict = "PASS";
+  else if (status == "failed") v.verdict = "FAIL";
+  else if (status == "interrupted") v.verdict = "INCOMPLETE";
+  else {
+    v.problem = "the nccl output has no known status ('" + status + "')";
+    return v;
+  }
+  if (const json* ts = get(j, {"tests"}); ts && ts->is_array()) {
+    for (const auto& t : *ts) {
+      std::string coll = str(t, {"collective"});
+      v.nranks = std::max(v.nranks, integer(t, {"nranks"}).value_or(0));
+      const json* rs = get(t, {"results"});
+      if (coll.empty() || !rs || !rs->is_array()) continue;
+      for (const auto& r : *rs) {
+        NcclResult nr;
+        nr.collective = coll;
+        nr.size_bytes = static_cast<std::uint64_t>(num(r, {"size"}).value_or(0));
+        for (const char* place : {"out_of_place", "in_place"}) {
+          const json* p = get(r, {place});
+          if (!p || !p->is_object()) continue;
+          NcclPlacement pl;
+          pl.busbw_gbps = num(*p, {"busbw_gbps"});
+          pl.algbw_gbps = num(*p, {"algbw_gbps"});
+          pl.time_us_median = num(*p, {"time_us"});
+          pl.wrong = num(*p, {"wrong"});
+          if (nr.algo.empty()) nr.algo = str(*p, {"algorithm"});
+          if (nr.proto.empty()) nr.proto = str(*p, {"protocol"});
+          (std::string(place) == "out_of_place" ? nr.out_of_place : nr.in_place) = pl;
+        }
+        v.results.push_back(nr);
       }
-      if (!nr.collective.empty()) v.results.push_back(nr);
     }
   }
-  if (const json* es = get(j, {"errors"}); es && es->is_array()) {
-    for (const auto& e : *es) {
-      std::string msg = str(e, {"phase"});
-      msg += msg.empty() ? str(e, {"message"}) : ": " + str(e, {"message"});
-      if (const json* ranks = get(e, {"ranks"}); ranks && ranks->is_array() && !ranks->empty())
-        msg += " (ranks " + ranks->dump() + ")";
-      v.errors.push_back(msg);
+  if (const json* ps = get(j, {"problems"}); ps && ps->is_array()) {
+    for (const auto& p : *ps) {
+      std::string msg;
+      if (auto rank = integer(p, {"rank"})) msg = "rank " + std::to_string(*rank) + " ";
+      msg += str(p, {"phase"});
+      std::string kind = str(p, {"kind"});
+      if (!kind.empty()) msg += (msg.empty() || msg.back() == ' ' ? "" : " ") + kind;
+      std::string text = str(p, {"message"});
+      if (!text.empty()) msg += ": " + text;
+      v.errors.push_back(std::string(trim(msg)));
     }
   }
+  // Localisation (fleet mode, phase 2): the shape certification expects.
   if (const json* ps = get(j, {"localization", "pairs"}); ps && ps->is_array())
     for (const auto& p : *ps) {
       auto bw = num(p, {"busbw_gbps"});
@@ -386,8 +482,8 @@ NcclView parse_nccl(const json& j) {
       if (bw && !a.empty() && !b.empty()) v.pairs.push_back({a, b, *bw});
     }
   if (const json* ss = get(j, {"localization", "suspects"}); ss && ss->is_array())
-    for (const auto& s : *ss) {
-      NcclSuspect ns{str(s, {"node"}), integer(s, {"gpu"}), str(s, {"rail"}), str(s, {"reason"})};
+    for (const auto& x : *ss) {
+      NcclSuspect ns{str(x, {"node"}), integer(x, {"gpu"}), str(x, {"rail"}), str(x, {"reason"})};
       if (!ns.node.empty()) v.suspects.push_back(ns);
     }
   return v;

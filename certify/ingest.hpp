@@ -1,7 +1,8 @@
 // What certification reads from the node-side commands. Each parser turns
-// one command's JSON (`aicloudctl health --json`, `burnin --json`,
-// `nccl --json`; shapes in docs/report.md) or the node-facts script's text
-// into a normalised view. A field that is absent stays empty (std::optional
+// one command's JSON - `aicloudctl health --json` ("aicloudctl.health/1"),
+// `burnin --json` ("aicloudctl.burnin/1"), `nccl --json`
+// ("aicloudctl.nccl/1"); docs/gpu-health.md, docs/nccl.md, summarised in
+// docs/report.md - or the node-facts script's text into a normalised view. A field that is absent stays empty (std::optional
 // or a flag) so that the judge can say "missing" (INCOMPLETE) instead of
 // guessing a value - nothing missing is ever read as healthy.
 #pragma once
@@ -40,9 +41,10 @@ struct HealthFinding {
 
 struct XidEvent {
   int xid = 0;
-  std::optional<int> gpu;
+  std::optional<int> gpu;   // resolved from pci_bus_id against the GPU list
   std::string pci_bus_id;
-  std::string time;
+  std::string time;         // seconds since boot (health's time_s), as text
+  std::string description;
   std::string message;
 };
 
@@ -67,6 +69,7 @@ struct GpuHealth {
   std::optional<int> nvlink_links;   // links reported
   std::optional<double> nvlink_errors;  // replay+recovery+crc_flit+crc_data over all links
   std::optional<double> temperature_c, memory_temperature_c, power_w, power_limit_w;
+  std::string error;  // NVML could not open the GPU
   std::string verdict;
 };
 
@@ -87,10 +90,11 @@ HealthView parse_health(const nlohmann::json& j);
 // ---------------------------------------------------------------------------
 
 struct BurninTest {
-  std::string name;     // gemm_bf16 ... memtest, hbm, pcie
-  std::string verdict;  // PASS, WARN, FAIL, INCOMPLETE
+  std::string name;     // gemm-bf16 ... gemm-fp64, memtest, hbm, pcie, telemetry, counters, xid
+  std::string verdict;  // PASS, WARN, FAIL, INCOMPLETE, WAIVED
   std::vector<std::string> reasons;
-  std::map<std::string, nlohmann::json> metrics;
+  nlohmann::json result;  // the test's "result" object (null when it did not run)
+  bool waived() const;
   std::optional<double> metric(const std::string& key) const;
 };
 
@@ -99,30 +103,46 @@ struct GpuBurnin {
   std::string uuid;
   std::string verdict;
   std::vector<std::string> reasons;
+  std::string blocked;  // why the GPU was not started (MIG, lost), empty when it ran
   std::vector<BurninTest> tests;
-  std::optional<double> power_max_w, power_limit_w, gpu_temp_max_c, hbm_temp_max_c;
-  std::map<std::string, double> clock_events;  // event -> seconds active during the stress
+  // From the "telemetry" test (stress phase).
   bool has_telemetry = false;
+  std::optional<double> power_max_w, gpu_temp_max_c, hbm_temp_max_c;
+  std::vector<std::string> clock_events_seen;
   const BurninTest* test(const std::string& name) const;
 };
 
-struct P2pPair {
-  int src = 0, dst = 0;
-  std::optional<double> unidir_gbps, bidir_gbps;
+struct P2pMeasure {
+  int a = 0, b = 0;
+  double gbps = 0;
 };
 
 struct BurninView {
   std::string problem;
   std::string verdict;
   std::vector<std::string> reasons;
+  bool interrupted = false;
   std::vector<GpuBurnin> gpus;
   bool has_p2p = false;
   std::string p2p_verdict;
-  std::vector<P2pPair> p2p;
-  nlohmann::json timeseries;  // as burnin wrote it (null when absent)
+  std::vector<std::string> p2p_reasons;
+  std::vector<P2pMeasure> p2p_unidir;  // ordered pairs src -> dst
+  std::vector<P2pMeasure> p2p_bidir;   // unordered pairs, both ways at once
 };
 
 BurninView parse_burnin(const nlohmann::json& j);
+
+// The report's 1-second series from burnin's per-GPU telemetry columns:
+// {interval_s, start, phases, fields, gpus: [{index, t_s, power_w, ...}]};
+// null when the burn-in recorded none.
+nlohmann::json burnin_timeseries(const nlohmann::json& burnin);
+// The burn-in document without what the report keeps elsewhere (the
+// per-GPU telemetry columns, which become the node's timeseries).
+nlohmann::json burnin_without_series(nlohmann::json burnin);
+
+// Profile test names are the burnin command's (gemm-bf16); metrics use
+// underscores (gemm_bf16_tflops).
+std::string gemm_metric(const std::string& test);  // "gemm-bf16" -> "gemm_bf16_tflops"
 
 // ---------------------------------------------------------------------------
 // nccl
@@ -157,10 +177,10 @@ struct NcclSuspect {
 
 struct NcclView {
   std::string problem;
-  std::string verdict;  // PASS, FAIL, INCOMPLETE
+  std::string verdict;  // from "status": ok -> PASS, failed -> FAIL, interrupted -> INCOMPLETE
   int nranks = 0;
   std::vector<NcclResult> results;
-  std::vector<std::string> errors;  // "phase: message (ranks ...)"
+  std::vector<std::string> errors;  // problems[]: "rank 3 timed timeout: message"
   std::vector<NcclPair> pairs;
   std::vector<NcclSuspect> suspects;
   // The result for `collective` at exactly `size`, else the largest size

@@ -186,6 +186,7 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
     }
   };
   for (const auto& g : h.gpus) {
+    if (!g.error.empty()) continue;  // NVML could not open it: health's own finding FAILs it
     if (r.ecc_mode == "required") {
       if (!g.ecc_mode) missing(g, "ecc_mode", "ECC mode");
       else if (!*g.ecc_mode) s.fail("profile.ecc_mode", gpu_label(g.index) + ": ECC is disabled; the profile requires it (nvidia-smi -e 1, then reset)", g.index);
@@ -226,9 +227,13 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
     // SRAM/DRAM split: applied where health reports it.
     limit(g, "ecc_sram_uncorrected", "SRAM uncorrectable ECC errors", g.sram_uncorrected, r.ecc_sram_uncorrected_max, false);
     limit(g, "ecc_sram_corrected", "SRAM correctable ECC errors", g.sram_corrected, r.ecc_sram_corrected_max, false);
+    // DRAM errors: the per-location counters where reported, else the
+    // aggregate (lifetime) total, which bounds them from above.
     std::optional<double> dram;
     if (g.dram_corrected && g.dram_uncorrected) dram = *g.dram_corrected + *g.dram_uncorrected;
-    limit(g, "ecc_dram_errors", "DRAM ECC errors", dram, r.ecc_dram_errors_max, false);
+    else if (g.ecc_aggregate_corrected && g.ecc_aggregate_uncorrected)
+      dram = *g.ecc_aggregate_corrected + *g.ecc_aggregate_uncorrected;
+    limit(g, "ecc_dram_errors", "lifetime ECC errors", dram, r.ecc_dram_errors_max, false);
     if (!r.clock_events_fail.empty()) {
       if (!g.clock_events) {
         missing(g, "clock_events", "clock-event (throttle) reasons");
@@ -272,13 +277,11 @@ void judge_health_rules(Sink& s, const HealthView& h, const Profile& p) {
   for (const auto& x : h.xids) {
     if (!r.xid_fail.count(x.xid)) continue;
     std::optional<int> gpu = x.gpu;
-    if (!gpu)
-      for (const auto& g : h.gpus)
-        if (!x.pci_bus_id.empty() && to_lower(g.pci_bus_id) == to_lower(x.pci_bus_id)) gpu = g.index;
-    std::string name(xid_name(x.xid));
+    std::string name = x.description.empty() ? std::string(xid_name(x.xid)) : x.description;
     s.fail("profile.xid", (gpu ? gpu_label(*gpu) + ": " : std::string()) + "XID " + std::to_string(x.xid) +
                              (name.empty() ? "" : " (" + name + ")") + " in the kernel log" +
-                             (x.time.empty() ? "" : " at " + x.time) + "; investigate, reset or replace before sale",
+                             (x.time.empty() ? "" : " at " + x.time + " s after boot") +
+                             "; investigate, reset or replace before sale",
            gpu);
   }
 }
@@ -310,13 +313,21 @@ struct HashSample {
   std::string hash;
 };
 
+// "gemm-bf16" -> "gemm_bf16", for check ids.
+std::string id_of(std::string name) {
+  for (auto& c : name)
+    if (c == '-') c = '_';
+  return name;
+}
+
 void judge_burnin(Sink& s, NodeRecord& n, const StageRecord& rec, const Level& level, const Profile& p,
-                  const std::vector<int>& expected_gpus, std::map<std::string, std::vector<HashSample>>& hashes) {
-  BurninView b = parse_burnin(member(&rec, "burnin").is_null() ? rec.data : member(&rec, "burnin"));
+                  const HealthView& health, std::map<std::string, std::vector<HashSample>>& hashes) {
+  BurninView b = parse_burnin(member(&rec, "burnin"));
   if (!b.problem.empty()) {
     s.incomplete("burnin.output", "no usable burnin result: " + b.problem);
     return;
   }
+  if (b.interrupted) s.incomplete("burnin.interrupted", "the burn-in was interrupted before it finished");
   auto measure = [&](const std::string& metric, std::optional<int> gpu, const std::string& link, double value) {
     Measurement m;
     m.metric = metric;
@@ -327,7 +338,8 @@ void judge_burnin(Sink& s, NodeRecord& n, const StageRecord& rec, const Level& l
     n.measurements.push_back(m);
   };
   bool any_detail_fail = false, any_detail_incomplete = false;
-  for (int idx : expected_gpus) {
+  for (const auto& hg : health.gpus) {
+    int idx = hg.index;
     auto it = std::find_if(b.gpus.begin(), b.gpus.end(), [&](const GpuBurnin& g) { return g.index == idx; });
     if (it == b.gpus.end()) {
       s.incomplete("burnin.gpu_missing", gpu_label(idx) + " is missing from the burnin result", idx);
@@ -335,17 +347,22 @@ void judge_burnin(Sink& s, NodeRecord& n, const StageRecord& rec, const Level& l
       continue;
     }
     const GpuBurnin& g = *it;
+    if (!g.blocked.empty()) {
+      s.incomplete("burnin.blocked", gpu_label(idx) + " was not burned in: " + g.blocked, idx);
+      any_detail_incomplete = true;
+    }
     for (const auto& t : g.tests) {
-      std::string msg = gpu_label(idx) + ": burnin test " + t.name + " " + t.verdict +
+      std::string msg = gpu_label(idx) + ": burnin " + t.name + " " + t.verdict +
                         (t.reasons.empty() ? "" : ": " + join(t.reasons, "; "));
+      std::string check = "burnin." + id_of(t.name);
       if (t.verdict == "FAIL") {
-        s.fail("burnin." + t.name, msg, idx);
+        s.fail(check, msg, idx);
         any_detail_fail = true;
       } else if (t.verdict == "INCOMPLETE") {
-        s.incomplete("burnin." + t.name, msg, idx);
+        s.incomplete(check, msg, idx);
         any_detail_incomplete = true;
       } else if (t.verdict == "WARN" || t.verdict == "WAIVED") {
-        s.warn("burnin." + t.name, msg, idx);
+        s.warn(check, msg, idx);
       }
     }
     if (g.verdict == "FAIL" && !any_detail_fail) {
@@ -357,82 +374,89 @@ void judge_burnin(Sink& s, NodeRecord& n, const StageRecord& rec, const Level& l
     }
     // The measurements the level asked for.
     auto need = [&](const BurninTest* t, const std::string& test, const char* key) -> std::optional<double> {
-      if (!t) return std::nullopt;
       auto v = t->metric(key);
-      if (!v && t->verdict != "WAIVED")
-        s.incomplete("burnin." + test, gpu_label(idx) + ": burnin test " + test + " did not report '" + key + "'", idx);
+      if (!v) s.incomplete("burnin." + id_of(test), gpu_label(idx) + ": burnin " + test + " did not report '" + key + "'", idx);
       return v;
     };
     for (const auto& test : level.burnin.tests) {
       if (test == "p2p") continue;
       const BurninTest* t = g.test(test);
       if (!t) {
-        s.incomplete("burnin." + test, gpu_label(idx) + ": burnin did not run " + test, idx);
+        if (g.blocked.empty()) s.incomplete("burnin." + id_of(test), gpu_label(idx) + ": burnin did not run " + test, idx);
         continue;
       }
-      if (t->verdict == "WAIVED") continue;
-      if (starts_with(test, "gemm_")) {
-        if (auto v = need(t, test, "tflops")) measure(test + "_tflops", idx, "", *v);
-        auto wrong = need(t, test, "wrong_results");
+      if (t->waived()) continue;  // the type does not exist on this GPU: a warning above, no floor
+      if (!t->result.is_object()) {
+        // A FAIL or INCOMPLETE test already has its reason; a passing one must carry its numbers.
+        if (t->verdict == "PASS" || t->verdict == "WARN")
+          s.incomplete("burnin." + id_of(test), gpu_label(idx) + ": burnin " + test + " reported no result", idx);
+        continue;
+      }
+      if (starts_with(test, "gemm-")) {
+        if (auto v = t->metric("tflops")) measure(gemm_metric(test), idx, "", *v);
+        else if (t->verdict != "FAIL" && t->verdict != "INCOMPLETE") need(t, test, "tflops");
+        auto wrong = t->metric("wrong_results");
         if (wrong && *wrong > 0) {
-          Reason& x = s.fail("burnin." + test + ".wrong_results",
+          Reason& x = s.fail("burnin." + id_of(test) + ".wrong_results",
                              gpu_label(idx) + ": " + format_value(*wrong) + " wrong GEMM results (" + test + ")", idx);
           x.measured = *wrong;
           x.threshold = 0;
         }
-        auto h = t->metrics.find("result_hash");
-        if (h != t->metrics.end() && h->second.is_string()) hashes[test].push_back({n.name, idx, h->second.get<std::string>()});
+        if (t->result.is_object() && t->result.contains("result_hash") && t->result["result_hash"].is_string())
+          hashes[test].push_back({n.name, idx, t->result["result_hash"].get<std::string>()});
       } else if (test == "memtest") {
-        if (auto v = need(t, test, "coverage")) measure("memtest_coverage", idx, "", *v);
-        auto errors = need(t, test, "bit_errors");
+        if (auto v = t->verdict == "PASS" || t->verdict == "WARN" ? need(t, test, "coverage") : t->metric("coverage"))
+          measure("memtest_coverage", idx, "", *v);
+        auto errors = t->metric("bit_errors");
         if (errors && *errors > 0) {
           Reason& x = s.fail("burnin.memtest.bit_errors", gpu_label(idx) + ": " + format_value(*errors) + " HBM bit errors", idx);
           x.measured = *errors;
           x.threshold = 0;
         }
-      } else if (test == "hbm") {
-        if (auto v = need(t, test, "copy_gbps")) measure("hbm_copy_gbps", idx, "", *v);
-        if (auto v = need(t, test, "triad_gbps")) measure("hbm_triad_gbps", idx, "", *v);
-      } else if (test == "pcie") {
-        if (auto v = need(t, test, "h2d_gbps")) measure("pcie_h2d_gbps", idx, "", *v);
-        if (auto v = need(t, test, "d2h_gbps")) measure("pcie_d2h_gbps", idx, "", *v);
-      }
-    }
-    if (!g.has_telemetry) {
-      s.incomplete("burnin.telemetry", gpu_label(idx) + ": burnin reported no telemetry (power, temperature, clock events)", idx);
-    } else {
-      if (g.power_max_w && g.power_limit_w && *g.power_limit_w > 0)
-        measure("power_fraction", idx, "", *g.power_max_w / *g.power_limit_w);
-      else
-        s.incomplete("burnin.telemetry", gpu_label(idx) + ": peak power or power limit not reported", idx);
-      if (g.gpu_temp_max_c) measure("gpu_temp_max_c", idx, "", *g.gpu_temp_max_c);
-      if (g.hbm_temp_max_c) measure("hbm_temp_max_c", idx, "", *g.hbm_temp_max_c);
-      for (const auto& e : p.health.clock_events_fail) {
-        auto it2 = g.clock_events.find(e);
-        if (it2 != g.clock_events.end() && it2->second > 0) {
-          Reason& x = s.fail("burnin.clock_events", gpu_label(idx) + ": clock event '" + e + "' active for " +
-                                                        format_value(it2->second) + " s during the stress", idx);
-          x.measured = it2->second;
-          x.threshold = 0;
-          x.unit = "s";
+      } else if (test == "hbm" || test == "pcie") {
+        bool ok = t->verdict == "PASS" || t->verdict == "WARN";
+        for (const char* key : test == "hbm" ? std::vector<const char*>{"copy_gbps", "triad_gbps"}
+                                             : std::vector<const char*>{"h2d_gbps", "d2h_gbps"}) {
+          auto v = ok ? need(t, test, key) : t->metric(key);
+          if (v) measure(std::string(test == "hbm" ? "hbm_" : "pcie_") + key, idx, "", *v);
         }
       }
     }
-  }
-  if (level.runs("burnin") && std::find(level.burnin.tests.begin(), level.burnin.tests.end(), "p2p") != level.burnin.tests.end() &&
-      expected_gpus.size() >= 2) {
-    if (!b.has_p2p || b.p2p.empty()) {
-      s.incomplete("burnin.p2p", "burnin reported no peer-to-peer bandwidths");
+    if (!g.has_telemetry) {
+      if (g.blocked.empty())
+        s.incomplete("burnin.telemetry", gpu_label(idx) + ": burnin recorded no telemetry samples during the stress", idx);
     } else {
+      if (g.power_max_w && hg.power_limit_w && *hg.power_limit_w > 0)
+        measure("power_fraction", idx, "", *g.power_max_w / *hg.power_limit_w);
+      else
+        s.incomplete("burnin.telemetry", gpu_label(idx) + ": peak power during the stress or the power limit not reported", idx);
+      if (g.gpu_temp_max_c) measure("gpu_temp_max_c", idx, "", *g.gpu_temp_max_c);
+      if (g.hbm_temp_max_c) measure("hbm_temp_max_c", idx, "", *g.hbm_temp_max_c);
+      for (const auto& e : p.health.clock_events_fail)
+        if (std::find(g.clock_events_seen.begin(), g.clock_events_seen.end(), e) != g.clock_events_seen.end())
+          s.fail("burnin.clock_events", gpu_label(idx) + ": clock event '" + e + "' seen during the stress", idx);
+    }
+  }
+  bool wants_p2p = std::find(level.burnin.tests.begin(), level.burnin.tests.end(), "p2p") != level.burnin.tests.end();
+  if (wants_p2p && health.gpus.size() >= 2) {
+    if (!b.has_p2p) {
+      s.incomplete("burnin.p2p", "burnin reported no peer-to-peer test");
+    } else {
+      std::string msg = "burnin p2p " + b.p2p_verdict + (b.p2p_reasons.empty() ? "" : ": " + join(b.p2p_reasons, "; "));
       if (b.p2p_verdict == "FAIL") {
-        s.fail("burnin.p2p", "burnin p2p test FAIL");
+        s.fail("burnin.p2p", msg);
         any_detail_fail = true;
+      } else if (b.p2p_verdict == "INCOMPLETE") {
+        s.incomplete("burnin.p2p", msg);
+      } else if (b.p2p_verdict == "WARN" || b.p2p_verdict == "WAIVED") {
+        s.warn("burnin.p2p", msg);
       }
-      for (const auto& pp : b.p2p) {
-        std::string link = "gpu" + std::to_string(pp.src) + "-gpu" + std::to_string(pp.dst);
-        if (pp.unidir_gbps) measure("p2p_unidir_gbps", std::nullopt, link, *pp.unidir_gbps);
-        if (pp.bidir_gbps) measure("p2p_bidir_gbps", std::nullopt, link, *pp.bidir_gbps);
-      }
+      if (b.p2p_unidir.empty() && b.p2p_verdict != "FAIL")
+        s.incomplete("burnin.p2p", "burnin reported no peer-to-peer bandwidths");
+      for (const auto& x : b.p2p_unidir)
+        measure("p2p_unidir_gbps", std::nullopt, "gpu" + std::to_string(x.a) + "-gpu" + std::to_string(x.b), x.gbps);
+      for (const auto& x : b.p2p_bidir)
+        measure("p2p_bidir_gbps", std::nullopt, "gpu" + std::to_string(x.a) + "-gpu" + std::to_string(x.b), x.gbps);
     }
   }
   if (b.verdict == "FAIL" && !any_detail_fail)
@@ -449,7 +473,7 @@ void judge_burnin(Sink& s, NodeRecord& n, const StageRecord& rec, const Level& l
 
 void judge_nccl(Sink& s, std::vector<Measurement>& out, const StageRecord& rec, const Level& level,
                 const std::string& prefix /* nccl_intra or nccl_inter */) {
-  NcclView v = parse_nccl(member(&rec, "nccl").is_null() ? rec.data : member(&rec, "nccl"));
+  NcclView v = parse_nccl(member(&rec, "nccl"));
   if (!v.problem.empty()) {
     s.incomplete(prefix + ".output", "no usable nccl result: " + v.problem);
     return;
@@ -483,7 +507,8 @@ void judge_nccl(Sink& s, std::vector<Measurement>& out, const StageRecord& rec, 
     m.value = *bw;
     out.push_back(m);
   }
-  if (v.verdict == "FAIL" && !any_fail) s.fail(prefix + ".verdict", "nccl reported FAIL");
+  if (v.verdict == "FAIL" && !any_fail) s.fail(prefix + ".verdict", "nccl reported status failed");
+  if (v.verdict == "INCOMPLETE") s.incomplete(prefix + ".interrupted", "nccl was interrupted");
 }
 
 // ---------------------------------------------------------------------------
@@ -930,9 +955,7 @@ void judge(Report& r, const Profile& p) {
       status_reason(s, rec);
       if (rec.status != StageStatus::done) continue;
       if (rec.stage == "burnin") {
-        std::vector<int> expected;
-        for (const auto& g : health[i].gpus) expected.push_back(g.index);
-        judge_burnin(s, n, rec, *level, p, expected, hashes);
+        judge_burnin(s, n, rec, *level, p, health[i], hashes);
       } else if (rec.stage == "nccl_intra") {
         judge_nccl(s, n.measurements, rec, *level, "nccl_intra");
       } else if (rec.stage == "recheck") {
@@ -977,7 +1000,7 @@ void judge(Report& r, const Profile& p) {
       if (maj && x.hash == *maj) continue;
       NodeRecord* n = r.node(x.node);
       Sink s{n->reasons, n->name, "burnin"};
-      s.fail("burnin." + test + ".hash",
+      s.fail("burnin." + id_of(test) + ".hash",
              gpu_label(x.gpu) + ": " + test + " result hash " + x.hash.substr(0, 16) +
                  (maj ? " differs from the hash " + std::to_string(counts[*maj]) + " of " + std::to_string(samples.size()) +
                             " GPUs computed (silent data corruption)"
@@ -993,7 +1016,7 @@ void judge(Report& r, const Profile& p) {
       status_reason(s, rec);
       if (rec.status != StageStatus::done || rec.stage != "nccl_inter") continue;
       judge_nccl(s, k.measurements, rec, *level, "nccl_inter");
-      NcclView v = parse_nccl(member(&rec, "nccl").is_null() ? rec.data : member(&rec, "nccl"));
+      NcclView v = parse_nccl(member(&rec, "nccl"));
       for (const auto& pair : v.pairs) {
         Measurement m;
         m.metric = "nccl_pair_busbw_gbps";

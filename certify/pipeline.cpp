@@ -127,9 +127,8 @@ std::vector<std::string> burnin_args(const Level& level) {
 
 std::vector<std::string> nccl_intra_args(const Level& level) {
   std::string size = std::to_string(level.nccl.size_bytes);
-  return {"nccl",    "--json", "--gpus", "all",  "--collectives", join(level.nccl.collectives, ","),
-          "-b",      size,     "-e",     size,   "--iters",       std::to_string(level.nccl.iters),
-          "--warmup", std::to_string(level.nccl.warmup)};
+  return {"nccl", "--json", "--gpus", "all", "-c", join(level.nccl.collectives, ","), "-b", size, "-e", size,
+          "-n",   std::to_string(level.nccl.iters), "-w", std::to_string(level.nccl.warmup)};
 }
 
 // ---------------------------------------------------------------------------
@@ -276,11 +275,8 @@ void stage_burnin(StageContext& ctx, NodeRecord& node, StageRecord& rec) {
   Seconds timeout = ctx.level.burnin.duration + ctx.profile.timeout("burnin", Seconds(900));
   auto b = run_json(ctx, node, rec, burnin_args(ctx.level), timeout);
   if (!b) return;
-  if (b->contains("timeseries")) {
-    node.timeseries = (*b)["timeseries"];
-    b->erase("timeseries");
-  }
-  rec.data = {{"burnin", *b}};
+  node.timeseries = burnin_timeseries(*b);
+  rec.data = {{"burnin", burnin_without_series(*b)}};
   rec.status = StageStatus::done;
   rec.detail = "burnin " + b->value("verdict", std::string("?"));
 }
@@ -291,7 +287,7 @@ void stage_nccl_intra(StageContext& ctx, NodeRecord& node, StageRecord& rec) {
   if (!n) return;
   rec.data = {{"nccl", *n}};
   rec.status = StageStatus::done;
-  rec.detail = "nccl " + n->value("verdict", std::string("?"));
+  rec.detail = "nccl " + n->value("status", std::string("?"));
 }
 
 void stage_nccl_inter(StageContext& ctx, RackRecord& rack, StageRecord& rec, const std::vector<const NodeRecord*>& nodes) {
@@ -315,7 +311,7 @@ void stage_nccl_inter(StageContext& ctx, RackRecord& rack, StageRecord& rec, con
     rec.data = {{"nccl", j}, {"nodes", json::array()}};
     for (const auto* n : nodes) rec.data["nodes"].push_back(n->name);
     rec.status = StageStatus::done;
-    rec.detail = "nccl " + j.value("verdict", std::string("?"));
+    rec.detail = "nccl " + j.value("status", std::string("?"));
   } catch (const json::exception&) {
     rec.status = StageStatus::error;
     rec.detail = failure_text(*c);

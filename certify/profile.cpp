@@ -654,8 +654,9 @@ const std::vector<std::pair<std::string, std::string>>& counter_names() {
 }
 
 const std::vector<std::string>& burnin_test_names() {
-  static const std::vector<std::string> names = {"gemm_bf16", "gemm_fp16", "gemm_fp8", "gemm_tf32", "gemm_fp32",
-                                                 "gemm_fp64", "memtest",   "hbm",      "pcie",      "p2p"};
+  // The burnin command's own test names (aicloudctl burnin --tests).
+  static const std::vector<std::string> names = {"gemm-bf16", "gemm-fp16", "gemm-fp8", "gemm-tf32", "gemm-fp32",
+                                                 "gemm-fp64", "memtest",   "hbm",      "pcie",      "p2p"};
   return names;
 }
 

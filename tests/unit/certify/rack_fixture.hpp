@@ -61,7 +61,7 @@ class TestExecutor : public NodeExecutor {
                          : stage == "nccl_intra" ? o.nccl
                                                  : nlohmann::json();
     c.started = c.exited = true;
-    c.exit_code = out.value("verdict", "") == "PASS" ? 0 : 1;
+    c.exit_code = out.value("verdict", "") == "PASS" || out.value("status", "") == "ok" ? 0 : 1;
     c.stdout_text = out.dump();
     return c;
   }
@@ -115,11 +115,20 @@ inline Report run_rack(TestExecutor& exec, int n, const std::string& level = "qu
   return r;
 }
 
-// The GPU entry `index` of a burnin document, and its test `name`.
+// The test `name` ("gemm-bf16", "hbm", "telemetry") of GPU `gpu` in a burnin document.
 inline nlohmann::json& burnin_test(nlohmann::json& burnin, int gpu, const std::string& name) {
   for (auto& t : burnin["gpus"][gpu]["tests"])
     if (t["name"] == name) return t;
   throw std::runtime_error("no test " + name);
+}
+
+// The result row of `collective` at `size` in an nccl document.
+inline nlohmann::json& nccl_row(nlohmann::json& nccl, const std::string& collective, std::uint64_t size) {
+  for (auto& t : nccl["tests"])
+    if (t["collective"] == collective)
+      for (auto& r : t["results"])
+        if (r["size"] == size) return r;
+  throw std::runtime_error("no row " + collective);
 }
 
 inline const Reason* find_reason(const std::vector<Reason>& rs, const std::string& check) {

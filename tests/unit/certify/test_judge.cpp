@@ -54,7 +54,7 @@ TEST_CASE("a healthy 4-node rack is certified, with every stage recorded") {
 TEST_CASE("a GPU below its floor fails with the check, the value and the threshold, and stops the node") {
   TestExecutor exec;
   exec.nodes["gpu-a12-02"] = NodeOutputs{};
-  burnin_test(exec.nodes["gpu-a12-02"].burnin, 3, "hbm")["metrics"]["copy_gbps"] = 2500.0;
+  burnin_test(exec.nodes["gpu-a12-02"].burnin, 3, "hbm")["result"]["copy_gbps"] = 2500.0;
   Report r = run_rack(exec, 4);
   const NodeRecord* n = r.node("gpu-a12-02");
   REQUIRE(n);
@@ -90,7 +90,7 @@ TEST_CASE("a GPU below its floor fails with the check, the value and the thresho
 TEST_CASE("fleet rule: a GPU above its floor but more than the margin below the rack median fails") {
   TestExecutor exec;
   exec.nodes["gpu-a12-03"] = NodeOutputs{};
-  burnin_test(exec.nodes["gpu-a12-03"].burnin, 0, "gemm_bf16")["metrics"]["tflops"] = 720.0;  // floor 690, median ~782
+  burnin_test(exec.nodes["gpu-a12-03"].burnin, 0, "gemm-bf16")["result"]["tflops"] = 720.0;  // floor 690, median ~782
   Report r = run_rack(exec, 4);
   const NodeRecord* n = r.node("gpu-a12-03");
   CHECK(find_reason(n->reasons, "floor.gemm_bf16_tflops") == nullptr);
@@ -105,7 +105,7 @@ TEST_CASE("fleet rule: a GPU above its floor but more than the margin below the 
   // Within the margin: nothing.
   TestExecutor ok;
   ok.nodes["gpu-a12-03"] = NodeOutputs{};
-  burnin_test(ok.nodes["gpu-a12-03"].burnin, 0, "gemm_bf16")["metrics"]["tflops"] = 760.0;
+  burnin_test(ok.nodes["gpu-a12-03"].burnin, 0, "gemm-bf16")["result"]["tflops"] = 760.0;
   Report r2 = run_rack(ok, 4);
   CHECK(r2.node("gpu-a12-03")->verdict == Verdict::pass);
   for (const auto& m : r2.node("gpu-a12-03")->measurements)
@@ -158,9 +158,11 @@ TEST_CASE("missing data is INCOMPLETE, never PASS") {
   SUBCASE("NCCL did not measure the certification size") {
     TestExecutor exec;
     exec.nodes["gpu-a12-01"] = NodeOutputs{};
-    auto& res = exec.nodes["gpu-a12-01"].nccl["results"];
-    res.erase(std::remove_if(res.begin(), res.end(), [](const nlohmann::json& x) { return x["size_bytes"] == (16ll << 30); }),
-              res.end());
+    for (auto& t : exec.nodes["gpu-a12-01"].nccl["tests"]) {
+      auto& res = t["results"];
+      res.erase(std::remove_if(res.begin(), res.end(), [](const nlohmann::json& x) { return x["size"] == (16ll << 30); }),
+                res.end());
+    }
     Report r = run_rack(exec, 2);
     const Reason* x = find_reason(r.node("gpu-a12-01")->reasons, "nccl_intra.all_reduce");
     REQUIRE(x);
@@ -179,17 +181,18 @@ TEST_CASE("health findings and profile rules fail the node at the gate") {
   TestExecutor exec;
   auto& h = exec.nodes["gpu-a12-01"].health;
   h["verdict"] = "FAIL";
-  h["xid_events"] = {{{"xid", 79}, {"gpu", 2}, {"pci_bus_id", "00000000:3A:00.0"}, {"time", "2026-11-26T05:12:00Z"},
-                      {"message", "NVRM: Xid (PCI:0000:3a:00): 79, GPU has fallen off the bus."}}};
+  h["xid"]["events"] = {{{"xid", 79}, {"nvswitch", false}, {"pci_bus_id", "0000:3a:00"}, {"class", "hardware"},
+                         {"description", "GPU has fallen off the bus"}, {"time_s", 1234.5},
+                         {"message", "NVRM: Xid (PCI:0000:3a:00): 79, GPU has fallen off the bus."}}};
   h["findings"].push_back({{"check", "xid"}, {"verdict", "FAIL"}, {"gpu", 2}, {"reason", "XID 79 in the kernel log"},
                            {"remediation", "reseat or replace the GPU"}});
   auto& g5 = exec.nodes["gpu-a12-02"].health["gpus"][5];
   g5["row_remap"]["pending"] = true;
-  g5["ecc_mode"] = false;
+  g5["ecc_mode"]["current"] = false;
   g5["pcie"]["width"] = 8;
   g5["nvlink"][3]["active"] = false;
-  g5["clock_events"] = {"hw_slowdown"};
-  exec.nodes["gpu-a12-03"].health["gpus"][1]["mig_mode"] = true;
+  g5["clock_event_reasons"]["active"] = {"hw_slowdown"};
+  exec.nodes["gpu-a12-03"].health["gpus"][1]["mig_mode"]["current"] = true;
   exec.nodes["gpu-a12-03"].health["gpus"][1]["persistence_mode"] = false;
   exec.nodes["gpu-a12-04"] = NodeOutputs{};
   Report r = run_rack(exec, 4);
@@ -266,12 +269,13 @@ TEST_CASE("an error counter that moved during the run fails the recheck and the 
   TestExecutor exec;
   auto& o = exec.nodes["gpu-a12-02"];
   o.recheck = o.health;
-  o.recheck["gpus"][6]["ecc"]["volatile"]["uncorrected"] = 1;
-  o.recheck["gpus"][6]["ecc"]["aggregate"]["uncorrected"] = 1;
+  o.recheck["gpus"][6]["ecc_errors"]["volatile"]["uncorrected"] = 1;
+  o.recheck["gpus"][6]["ecc_errors"]["aggregate"]["uncorrected"] = 1;
   o.recheck["gpus"][4]["pcie"]["replay_counter"] = 12;
-  o.recheck["gpus"][0]["nvlink"][7]["crc_flit"] = 3;
+  o.recheck["gpus"][0]["nvlink"][7]["errors"]["crc_flit"] = 3;
   o.recheck["gpus"].erase(2);  // a GPU gone
-  o.recheck["xid_events"] = {{{"xid", 94}, {"gpu", 6}, {"time", "2026-11-26T06:20:00Z"}, {"message", "contained ECC error"}}};
+  o.recheck["xid"]["events"] = {{{"xid", 94}, {"pci_bus_id", "0000:ba:00"}, {"class", "hardware"}, {"time_s", 5021.0},
+                                 {"description", "contained ECC error"}, {"message", "NVRM: Xid (PCI:0000:ba:00): 94"}}};
   Report r = run_rack(exec, 4);
   const NodeRecord* n = r.node("gpu-a12-02");
   CHECK(n->stage("recheck")->outcome == "FAIL");
@@ -283,7 +287,10 @@ TEST_CASE("an error counter that moved during the run fails the recheck and the 
   CHECK(find_reason(n->reasons, "recheck.pcie_replay")->measured == 12);
   CHECK(find_reason(n->reasons, "recheck.nvlink_errors")->gpu == 0);
   CHECK(find_reason(n->reasons, "recheck.gpu_lost")->gpu == 2);
-  CHECK(find_reason(n->reasons, "recheck.xid")->message.find("XID 94") != std::string::npos);
+  const Reason* xid = find_reason(n->reasons, "recheck.xid");
+  REQUIRE(xid);
+  CHECK(xid->gpu == 6);
+  CHECK(xid->message.find("XID 94") != std::string::npos);
   CHECK_FALSE(r.racks[0].certified);
   // The corrected-ECC counter of GPU 5 (2 before, 2 after) did not move: no reason.
   for (const auto& x : n->reasons) CHECK_FALSE((x.check == "recheck.ecc_corrected" && x.gpu == 5));
@@ -291,10 +298,10 @@ TEST_CASE("an error counter that moved during the run fails the recheck and the 
 
 TEST_CASE("conformance: GPU count and model, memory, the rack's driver majority, NICs") {
   TestExecutor exec;
-  exec.nodes["gpu-a12-01"].health["driver"]["version"] = "550.90.07";
+  exec.nodes["gpu-a12-01"].health["versions"]["driver"] = "550.90.07";
   exec.nodes["gpu-a12-02"].health["gpus"].erase(7);
   exec.nodes["gpu-a12-03"].health["gpus"][4]["name"] = "NVIDIA H100 PCIe";
-  exec.nodes["gpu-a12-03"].health["gpus"][4]["memory_total_mib"] = 40000;
+  exec.nodes["gpu-a12-03"].health["gpus"][4]["memory_bytes"]["total"] = 40000ll << 20;
   exec.nodes["gpu-a12-04"].health["gpus"][0]["vbios"] = "96.00.74.00.0B";
   std::string facts = exec.nodes["gpu-a12-04"].facts = fixture_text("synthetic-h100-facts.txt");
   auto pos = facts.find("mlx5_7\t1\t4: ACTIVE");
@@ -326,8 +333,7 @@ TEST_CASE("conformance: GPU count and model, memory, the rack's driver majority,
 
 TEST_CASE("inter-node NCCL below the floor keeps a rack of passing nodes uncertified; localisation names a node") {
   TestExecutor exec;
-  for (auto& r : exec.inter["results"])
-    if (r["collective"] == "all_reduce" && r["size_bytes"] == (16ll << 30)) r["in_place"]["busbw_gbps"] = 301.5;
+  nccl_row(exec.inter, "all_reduce", 16ull << 30)["in_place"]["busbw_gbps"] = 301.5;
   exec.inter["localization"]["suspects"] = {{{"node", "gpu-a12-03"}, {"rail", "mlx5_3"}, {"reason", "every pair with gpu-a12-03 at 188 GB/s"}}};
   exec.inter["localization"]["pairs"][2]["busbw_gbps"] = 188.0;
   Report r = run_rack(exec, 4);
@@ -347,7 +353,7 @@ TEST_CASE("inter-node NCCL below the floor keeps a rack of passing nodes uncerti
 
 TEST_CASE("GEMM result hashes must agree across the rack (silent data corruption)") {
   TestExecutor exec;
-  burnin_test(exec.nodes["gpu-a12-02"].burnin, 6, "gemm_bf16")["metrics"]["result_hash"] = "deadbeef00";
+  burnin_test(exec.nodes["gpu-a12-02"].burnin, 6, "gemm-bf16")["result"]["result_hash"] = "deadbeef00";
   Report r = run_rack(exec, 3);
   const Reason* x = find_reason(r.node("gpu-a12-02")->reasons, "burnin.gemm_bf16.hash");
   REQUIRE(x);
@@ -359,10 +365,10 @@ TEST_CASE("GEMM result hashes must agree across the rack (silent data corruption
 TEST_CASE("burn-in verdicts, wrong results, bit errors and throttling fail with their numbers") {
   TestExecutor exec;
   auto& b = exec.nodes["gpu-a12-01"].burnin;
-  burnin_test(b, 1, "gemm_bf16")["metrics"]["wrong_results"] = 3;
-  burnin_test(b, 2, "memtest")["metrics"]["bit_errors"] = 17;
-  b["gpus"][3]["telemetry"]["clock_events"]["hw_thermal"] = 12;
-  b["gpus"][4]["telemetry"]["power_max_w"] = 520.0;
+  burnin_test(b, 1, "gemm-bf16")["result"]["wrong_results"] = 3;
+  burnin_test(b, 2, "memtest")["result"]["bit_errors"] = 17;
+  burnin_test(b, 3, "telemetry")["result"]["clock_event_reasons_seen"].push_back("hw_thermal");
+  burnin_test(b, 4, "telemetry")["result"]["max_power_w"] = 520.0;
   auto& t = burnin_test(b, 5, "pcie");
   t["verdict"] = "FAIL";
   t["reasons"] = {"H2D 21.3 GB/s: link trained at Gen4 under load"};
@@ -389,7 +395,7 @@ TEST_CASE("a one-node rack is certified without an inter-node stage") {
 
 TEST_CASE("judge is idempotent and stage_blocked explains the gate") {
   TestExecutor exec;
-  burnin_test(exec.nodes["gpu-a12-01"].burnin, 0, "hbm")["metrics"]["copy_gbps"] = 100.0;
+  burnin_test(exec.nodes["gpu-a12-01"].burnin, 0, "hbm")["result"]["copy_gbps"] = 100.0;
   Report r = run_rack(exec, 2);
   Profile p = load_profile("h100-sxm-8gpu");
   std::string before = to_json(r).dump();

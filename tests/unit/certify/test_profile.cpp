@@ -100,7 +100,7 @@ TEST_CASE("a custom profile extends a shipped one and overrides single threshold
                            "  driver: 570.133.20\n"
                            "levels:\n"
                            "  quick:\n"
-                           "    burnin: {duration: 90s, tests: [gemm_bf16]}\n");
+                           "    burnin: {duration: 90s, tests: [gemm-bf16]}\n");
   Profile p = load_profile(path);
   CHECK(p.name == "phx1-h100-roce");
   CHECK(p.floors.at("nccl_inter_all_reduce_busbw_gbps") == 300);
@@ -134,7 +134,7 @@ TEST_CASE("profile errors point at FILE:LINE:COL with did-you-mean and wrong typ
       "  ecc_mode: required\n"
       "levels:\n"
       "  quick:\n"
-      "    burnin: {duration: soon, tests: [gemm_bf16, memtset]}\n",
+      "    burnin: {duration: soon, tests: [gemm-bf16, memtset]}\n",
       "bad.yaml");
   REQUIRE(d.size() >= 5);
   auto find = [&](const std::string& needle) -> const Diagnostic* {

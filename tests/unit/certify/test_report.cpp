@@ -37,10 +37,10 @@ ProcessResult validate_schema(const std::string& path) {
 
 Report failing_rack() {
   TestExecutor exec;
-  burnin_test(exec.nodes["gpu-a12-02"].burnin, 3, "hbm")["metrics"]["copy_gbps"] = 2500.0;
+  burnin_test(exec.nodes["gpu-a12-02"].burnin, 3, "hbm")["result"]["copy_gbps"] = 2500.0;
   exec.nodes["gpu-a12-03"].health["gpus"][1]["persistence_mode"] = false;
   exec.nodes["gpu-a12-04"].recheck = exec.nodes["gpu-a12-04"].health;
-  exec.nodes["gpu-a12-04"].recheck["gpus"][0]["ecc"]["volatile"]["corrected"] = 4;
+  exec.nodes["gpu-a12-04"].recheck["gpus"][0]["ecc_errors"]["volatile"]["corrected"] = 4;
   return run_rack(exec, 4);
 }
 
