@@ -115,12 +115,10 @@ Profile resolve_auto(NodeExecutor& exec, const NodeRecord& node, std::string& no
     return unmatched_profile();
   }
   if (h.problem.empty()) {
+    std::vector<std::string> failed;
     for (const auto& f : h.findings)
-      if (f.verdict == "FAIL") {
-        why = f.reason;
-        break;
-      }
-    if (why.empty()) why = "health found no GPU";
+      if (f.verdict == "FAIL") failed.push_back(f.check);
+    why = failed.empty() ? "health found no GPU" : "health FAILed: " + join(failed, ", ") + "; see the health stage";
   } else {
     std::string err = c.error.empty() ? c.stderr_text : c.error;
     auto lines = split(err, '\n', false);
