@@ -171,6 +171,11 @@ int certify_command(const CertifyOptions& o) {
   if (!o.local && o.resume.empty())
     throw UsageError("certify needs -i INVENTORY (a rack, over SSH) or --local (this machine)");
   if (!o.limit.empty() && o.inventory.empty()) throw UsageError("--limit selects inventory hosts; it needs -i INVENTORY");
+  if (!o.level.empty() && o.level != "quick" && o.level != "standard" && o.level != "burnin") {
+    std::string msg = "--level " + o.level + ": expected quick, standard or burnin";
+    if (auto g = did_you_mean(o.level, {"quick", "standard", "burnin"})) msg += " (did you mean '" + *g + "'?)";
+    throw UsageError(msg);
+  }
   if (!o.replay.empty() && !file_exists(o.replay + "/."))
     throw UsageError("--replay " + o.replay + ": not a folder of recorded outputs");
 
@@ -216,7 +221,11 @@ int certify_command(const CertifyOptions& o) {
     std::string note;
     std::string spec = o.profile.empty() ? "auto" : o.profile;
     profile = spec == "auto" ? resolve_auto(*exec, node, note) : load_profile(spec);
-    const Level& level = note.empty() ? profile.level(o.level) : profile.level("");
+    if (interrupted()) {
+      print_warning("interrupted before the certification started; nothing was written");
+      return 130;
+    }
+    const Level& level = profile.level(o.level);
     report = new_report(profile, level, {node}, exec->mode());
     report.inventory.format = "local";
     report.profile.spec = spec;

@@ -9,7 +9,10 @@ contains err.txt "certify needs -i INVENTORY"
 check2 certify --local --profile h100
 contains err.txt "did you mean 'h100-sxm-8gpu'"
 check2 certify --local --profile h100-sxm-8gpu --level fast
-contains err.txt "has no level 'fast'"
+contains err.txt "--level fast: expected quick, standard or burnin"
+printf 'profile: 1\nname: quick-only\nextends: h100-sxm-8gpu\nlevels: {standard: ~, burnin: ~}\ndefault_level: quick\n' > quick-only.yaml
+check2 certify --local --profile quick-only.yaml --level burnin
+contains err.txt "has no level 'burnin'"
 check2 certify --local -o /nonexistent/dir/r.json
 contains err.txt "does not exist"
 check2 certify --local --limit rack=a12
