@@ -176,7 +176,8 @@ void supervise_workers(std::vector<WorkerSlot>& slots, double stall_timeout_s) {
       }
     }
     if (!any) break;
-    fds.push_back({interrupt_fd(), POLLIN, 0});
+    // The interrupt pipe stays readable once Ctrl-C came: poll it only until then.
+    if (!interrupted()) fds.push_back({interrupt_fd(), POLLIN, 0});
     ::poll(fds.data(), fds.size(), 500);
     double now = steady_seconds();
     for (std::size_t i = 0; i < owners.size(); ++i) {

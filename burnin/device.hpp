@@ -68,6 +68,10 @@ P2PResult run_p2p(const std::vector<int>& ordinals, const ProgressFn& progress);
 bool gemm_reference_hashes(const GemmPlan& plan, std::vector<std::uint64_t>* hashes, std::string* error);
 // Runs one cuBLASLt GEMM of the plan and returns the chunk hashes of D.
 bool gemm_once_hashes(const GemmPlan& plan, std::vector<std::uint64_t>* hashes, std::string* error);
+// Runs one verified GEMM, adds `delta` to element `element` of D behind
+// cuBLASLt's back, verifies again and analyses: proves that a wrong result
+// is counted, quarantined and located.
+bool gemm_inject_check(const GemmPlan& plan, std::uint64_t element, double delta, GemmResult* out, std::string* error);
 // Writes a pattern over `bytes`, flips the bits of `flip_mask` in word
 // `flip_word` behind the kernels' back, runs the check step, and returns the
 // errors the kernel logged. Proves the checker sees what it must.

@@ -412,6 +412,26 @@ class GemmRunner {
                                             &r->mismatches, k_max_mismatch_records);
   }
 
+  // One GEMM, a corrupted element, one check (GPU tests).
+  void inject(std::uint64_t element, double delta) {
+    gemm();
+    verify(false, m_iteration++);
+    AIC_CUDA(cudaStreamSynchronize(m_stream));
+    if (m_plan.out_bytes == 8) {
+      double v = 0;
+      AIC_CUDA(cudaMemcpy(&v, m_d.as<double>() + element, sizeof v, cudaMemcpyDeviceToHost));
+      v += delta;
+      AIC_CUDA(cudaMemcpy(m_d.as<double>() + element, &v, sizeof v, cudaMemcpyHostToDevice));
+    } else {
+      float v = 0;
+      AIC_CUDA(cudaMemcpy(&v, m_d.as<float>() + element, sizeof v, cudaMemcpyDeviceToHost));
+      v += static_cast<float>(delta);
+      AIC_CUDA(cudaMemcpy(m_d.as<float>() + element, &v, sizeof v, cudaMemcpyHostToDevice));
+    }
+    verify(false, m_iteration++);
+    AIC_CUDA(cudaStreamSynchronize(m_stream));
+  }
+
   // One GEMM + chunk hashes of D in record mode (GPU tests).
   std::vector<std::uint64_t> once_hashes() {
     gemm();
@@ -642,6 +662,27 @@ bool gemm_reference_hashes(const GemmPlan& plan, std::vector<std::uint64_t>* has
     GemmRunner runner(plan);
     runner.prepare(nullptr);
     *hashes = runner.reference_hashes();
+    return true;
+  } catch (const CudaFailure& f) {
+    *error = cuda_error_text(f.code, f.where);
+  } catch (const TestFailure& f) {
+    *error = f.message;
+  }
+  return false;
+}
+
+bool gemm_inject_check(const GemmPlan& plan, std::uint64_t element, double delta, GemmResult* out, std::string* error) {
+  const auto& lt = gpu::load_cublaslt();
+  if (!lt.loaded) {
+    *error = lt.error;
+    return false;
+  }
+  try {
+    GemmRunner runner(plan);
+    runner.prepare(out);
+    runner.tune(out);
+    runner.inject(element, delta);
+    runner.analyse(out);
     return true;
   } catch (const CudaFailure& f) {
     *error = cuda_error_text(f.code, f.where);
