@@ -116,6 +116,11 @@ int run_burnin(const BurninOptions& options) {
     run.cuda_error = "the CUDA driver cannot initialise: " + cuda.init_error + " (" +
                      gpu::cuda_init_remediation(cuda.init_status) + ")";
   unsigned count = sys.device_count.value_or(0);
+  if (count == 0) {
+    run.nvml_error = sys.device_count.ok() ? "NVML sees no GPU on this node"
+                                           : "NVML cannot count the GPUs: " + sys.device_count.error;
+    return finish(run);
+  }
   std::vector<unsigned> indices;
   if (selectors.empty()) {
     for (unsigned i = 0; i < count; ++i) indices.push_back(i);

@@ -102,17 +102,27 @@ bool Child::drain(int fd, std::vector<std::string>* lines) {
   if (fd < 0) return false;
   bool is_out = fd == m_out;
   std::string& buf = is_out ? m_out_buf : m_err_buf;
+  auto split_lines = [&] {
+    std::size_t pos;
+    while ((pos = buf.find('\n')) != std::string::npos) {
+      if (lines) lines->push_back(buf.substr(0, pos));
+      buf.erase(0, pos + 1);
+    }
+  };
   char tmp[65536];
   while (true) {
     ssize_t n = ::read(fd, tmp, sizeof tmp);
     if (n > 0) {
       buf.append(tmp, static_cast<std::size_t>(n));
-      if (!is_out && buf.size() > 65536) buf.erase(0, buf.size() - 16384);
+      if (is_out)
+        split_lines();
+      else if (buf.size() > 65536)
+        buf.erase(0, buf.size() - 16384);
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     if (n < 0 && errno == EINTR) continue;
-    // EOF or a read error: this stream is done.
+    // EOF or a read error: this stream is done; an unterminated last line counts.
     ::close(fd);
     (is_out ? m_out : m_err) = -1;
     if (is_out && !buf.empty()) {
@@ -121,14 +131,6 @@ bool Child::drain(int fd, std::vector<std::string>* lines) {
     }
     return false;
   }
-  if (is_out) {
-    std::size_t pos;
-    while ((pos = buf.find('\n')) != std::string::npos) {
-      if (lines) lines->push_back(buf.substr(0, pos));
-      buf.erase(0, pos + 1);
-    }
-  }
-  return true;
 }
 
 void Child::signal_group(int sig) {

@@ -441,7 +441,8 @@ Judgement judge_missing(const GpuRun& g, const WorkerEnd& w, const std::string& 
 
 RunVerdict judge_run(const RunRecord& run) {
   RunVerdict rv;
-  if (!run.nvml_error.empty()) rv.overall.add(Verdict::fail, run.nvml_error, "install the NVIDIA driver");
+  if (!run.nvml_error.empty())
+    rv.overall.add(Verdict::fail, run.nvml_error, "check the NVIDIA driver and that the GPUs are visible (nvidia-smi)");
   if (!run.cuda_error.empty()) rv.overall.add(Verdict::fail, run.cuda_error);
   if (run.gpus.empty() && run.nvml_error.empty()) rv.overall.add(Verdict::fail, "no GPU to test");
   // Nothing ran: the missing library is the whole story.

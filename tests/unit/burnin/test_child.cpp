@@ -85,3 +85,15 @@ TEST_CASE("a worker that cannot start says why") {
   slots.push_back(std::move(s));
   supervise_workers(slots, 1);  // returns at once
 }
+
+TEST_CASE("lines written just before exit are all read, even in one chunk") {
+  for (int round = 0; round < 5; ++round) {
+    WorkerEnd end;
+    std::vector<nlohmann::json> events;
+    std::vector<WorkerSlot> slots;
+    slots.push_back(slot(&end, "printf '{\"event\":\"a\"}\\n{\"event\":\"b\"}\\n{\"event\":\"done\"}\\n'", &events));
+    supervise_workers(slots, 30);
+    REQUIRE(events.size() == 3);
+    CHECK(events[2]["event"] == "done");
+  }
+}
