@@ -697,12 +697,7 @@ Inventory AnsibleLoader::run() {
   for (const Host& h : inv.hosts)
     for (const auto& g : h.groups) inv.groups[g].push_back(h.name);
 
-  if (!diags().empty()) {
-    std::stable_sort(diags().begin(), diags().end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return a.where.line != b.where.line ? a.where.line < b.where.line : a.where.column < b.where.column;
-    });
-    throw InputError(std::move(diags()));
-  }
+  if (!diags().empty()) throw InputError(sorted_unique(std::move(diags())));
   inv.warnings = std::move(warnings());
   return inv;
 }

@@ -87,6 +87,24 @@ bool looks_like_ansible(const YamlTree& t) {
   return any_group;
 }
 
+std::vector<Diagnostic> sorted_unique(std::vector<Diagnostic> diags) {
+  std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.where.line != b.where.line ? a.where.line < b.where.line : a.where.column < b.where.column;
+  });
+  std::vector<Diagnostic> out;
+  out.reserve(diags.size());
+  for (auto& d : diags) {
+    bool seen = false;
+    for (std::size_t i = out.size(); i-- > 0;) {
+      const Diagnostic& o = out[i];
+      if (o.where.line != d.where.line || o.where.column != d.where.column) break;
+      if (o.message == d.message) seen = true;
+    }
+    if (!seen) out.push_back(std::move(d));
+  }
+  return out;
+}
+
 bool Loader::entries(NodeId map, std::string_view what, const std::vector<std::string>& allowed,
                      std::vector<Entry>& out, bool dup_is_warning) {
   out.clear();

@@ -57,6 +57,10 @@ class Loader {
   std::vector<Diagnostic> m_warnings;
 };
 
+// Diagnostics in file order, each (location, message) once: a bad value in
+// a range is reported once, not once per node.
+std::vector<Diagnostic> sorted_unique(std::vector<Diagnostic> diags);
+
 Inventory load_native(const YamlTree& t);
 Inventory load_ansible(const YamlTree& t);
 // True when the document looks like an Ansible YAML inventory rather than

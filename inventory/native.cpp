@@ -100,6 +100,55 @@ bool valid_label_key(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return valid_name_char(c) || c == '/'; });
 }
 
+// A short decimal number, or 0 when the text is not one.
+int small_number(const std::string& s, std::size_t max_digits) {
+  if (s.empty() || s.size() > max_digits || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  return std::stoi(s);
+}
+
+// redfish://host[:port][/path] or ipmi://host[:port]; IPv6 hosts in brackets.
+std::optional<Bmc> parse_bmc_url(const std::string& url, std::string& problem) {
+  Bmc b;
+  b.url = url;
+  auto sep = url.find("://");
+  b.scheme = sep == std::string::npos ? "" : url.substr(0, sep);
+  if (b.scheme != "redfish" && b.scheme != "ipmi") {
+    problem = "must start with redfish:// or ipmi://";
+    return std::nullopt;
+  }
+  std::string rest = url.substr(sep + 3);
+  std::string hostport = rest.substr(0, rest.find('/'));
+  std::string host = hostport, port_text;
+  if (!hostport.empty() && hostport[0] == '[') {
+    auto close = hostport.find(']');
+    host = close == std::string::npos ? "" : hostport.substr(1, close - 1);
+    if (close != std::string::npos && close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') host.clear();
+      port_text = hostport.substr(close + 2);
+      if (port_text.empty()) port_text = "x";
+    }
+  } else if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+    host = hostport.substr(0, colon);
+    port_text = hostport.substr(colon + 1);
+    if (port_text.empty()) port_text = "x";
+  }
+  if (host.empty() || !valid_address(host)) {
+    problem = "has no valid host";
+    return std::nullopt;
+  }
+  if (!port_text.empty()) {
+    int pv = small_number(port_text, 5);
+    if (pv < 1 || pv > 65535) {
+      problem = "has a bad port";
+      return std::nullopt;
+    }
+    b.port = pv;
+  }
+  b.host = host;
+  return b;
+}
+
 std::string describe_loc(const SourceLocation& at) {
   return "line " + std::to_string(at.line) + (at.column ? ", column " + std::to_string(at.column) : "");
 }
@@ -115,6 +164,11 @@ class NativeLoader : public Loader {
     bool present = false;
     NodeId node = 0;
     std::vector<std::string> values;
+    std::vector<NodeId> value_nodes;  // for a YAML list: where each value was written
+    NodeId at(std::size_t i) const {
+      if (value_nodes.empty()) return node;
+      return value_nodes[value_nodes.size() == 1 ? 0 : i];
+    }
   };
 
   void parse_level(NodeId map, std::string_view what, const std::vector<std::string>& allowed, Level& out,
@@ -329,6 +383,7 @@ NativeLoader::Zipped NativeLoader::zipped(NodeId v, std::string_view what) {
         return z;
       }
       z.values.push_back(tree().node(c).text);
+      z.value_nodes.push_back(c);
     }
     if (z.values.empty()) error(v, std::string(what) + " is an empty list");
     return z;
@@ -369,7 +424,6 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
   }
   Level node{"node"};
   std::vector<Entry> es;
-  std::size_t before = diags().size();
   if (!entries(map, "node entry", k_node_keys, es)) return;
   std::optional<NodeId> name_node;
   Zipped addr, u, port, url;
@@ -424,16 +478,19 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
   const std::size_t n = names.size();
   // Zipped ranges: one value for every node, or exactly one per node.
   auto check_len = [&](const Zipped& z, const char* what) {
-    if (!z.present || z.values.empty()) return z.present ? false : true;
+    if (!z.present || z.values.empty()) return true;  // absent, or already reported
     if (z.values.size() == 1 || z.values.size() == n) return true;
     error(z.node, std::string(what) + " has " + std::to_string(z.values.size()) + " values but name '" + *name_text +
                       "' has " + std::to_string(n) +
                       " names; zipped ranges must have the same length (or one value for all)");
     return false;
   };
+  // Ranges that cannot be zipped leave nothing to check per host. Other
+  // problems of the entry still let each host be checked (ports, U slots,
+  // duplicates) so that one run reports every error.
   bool ok = check_len(addr, "address") & check_len(u, "u") & check_len(port, "ssh.port") & check_len(url, "bmc.url");
-  // Keep checking the other entries, but do not create half-valid hosts.
-  if (!ok || diags().size() > before) return;
+  if (!ok) return;
+
   auto pick = [&](const Zipped& z, std::size_t i) -> const std::string* {
     if (!z.present || z.values.empty()) return nullptr;
     return &z.values[z.values.size() == 1 ? 0 : i];
@@ -504,16 +561,17 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     h.site = site;
     h.rack = rack;
     h.defined_at = name_at;
+    // A value that does not check out is reported and left unset; the host
+    // is kept so that duplicate names, addresses and U slots are still found.
     SourceLocation addr_at = name_at;
+    h.address = h.name;
     if (const std::string* a = pick(addr, i)) {
-      if (!valid_address(*a)) {
-        error(addr.node, "invalid address '" + *a + "'");
-        continue;
+      if (valid_address(*a)) {
+        h.address = *a;
+        addr_at = tree().where(addr.at(i));
+      } else {
+        error(addr.at(i), "invalid address '" + *a + "'");
       }
-      h.address = *a;
-      addr_at = tree().where(addr.node);
-    } else {
-      h.address = h.name;
     }
     h.ssh.user = merged.user.v.value_or("");
     h.ssh.identity_file = expand_home(merged.identity_file.v.value_or(""));
@@ -523,67 +581,32 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     SourceLocation port_at = merged.port.at;
     std::string port_level = merged.port.level;
     if (const std::string* p = pick(port, i)) {
-      bool digits = !p->empty() && p->size() <= 5 && std::all_of(p->begin(), p->end(), [](char c) { return c >= '0' && c <= '9'; });
-      int pv = digits ? std::stoi(*p) : 0;
-      if (pv < 1 || pv > 65535) {
-        error(port.node, "ssh.port '" + *p + "' is not a port number (1-65535)");
-        continue;
+      int pv = small_number(*p, 5);
+      if (pv >= 1 && pv <= 65535) {
+        h.ssh.port = pv;
+        port_at = tree().where(port.at(i));
+        port_level = "node";
+      } else {
+        error(port.at(i), "ssh.port '" + *p + "' is not a port number (1-65535)");
       }
-      h.ssh.port = pv;
-      port_at = tree().where(port.node);
-      port_level = "node";
     }
     if (const std::string* uv = pick(u, i)) {
-      bool digits = !uv->empty() && uv->size() <= 3 && std::all_of(uv->begin(), uv->end(), [](char c) { return c >= '0' && c <= '9'; });
-      int x = digits ? std::stoi(*uv) : 0;
-      if (x < 1 || x > k_max_rack_u) {
-        error(u.node, "u '" + *uv + "' is not a rack unit (1-" + std::to_string(k_max_rack_u) + ")");
-        continue;
-      }
-      if (rack.empty()) {
-        error(u.node, "u (rack unit) is only meaningful for nodes in a rack");
-        continue;
-      }
-      h.rack_u = x;
+      int x = small_number(*uv, 3);
+      if (x < 1 || x > k_max_rack_u)
+        error(u.at(i), "u '" + *uv + "' is not a rack unit (1-" + std::to_string(k_max_rack_u) + ")");
+      else if (rack.empty())
+        error(u.at(i), "u (rack unit) is only meaningful for nodes in a rack");
+      else
+        h.rack_u = x;
     }
     if (const std::string* url_text = pick(url, i)) {
-      Bmc b;
-      b.url = *url_text;
-      auto sep = url_text->find("://");
-      std::string rest = sep == std::string::npos ? "" : url_text->substr(sep + 3);
-      b.scheme = sep == std::string::npos ? "" : url_text->substr(0, sep);
-      if (b.scheme != "redfish" && b.scheme != "ipmi") {
-        error(url.node, "bmc.url '" + *url_text + "' must start with redfish:// or ipmi://");
-        continue;
+      std::string problem;
+      if (auto b = parse_bmc_url(*url_text, problem)) {
+        b->credentials = merged.bmc_credentials.v.value_or("");
+        h.bmc = std::move(b);
+      } else {
+        error(url.at(i), "bmc.url '" + *url_text + "' " + problem);
       }
-      std::string hostport = rest.substr(0, rest.find('/'));
-      std::string host = hostport;
-      std::string port_text;
-      if (!hostport.empty() && hostport[0] == '[') {
-        auto close = hostport.find(']');
-        host = close == std::string::npos ? "" : hostport.substr(1, close - 1);
-        if (close != std::string::npos && close + 1 < hostport.size() && hostport[close + 1] == ':')
-          port_text = hostport.substr(close + 2);
-      } else if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
-        host = hostport.substr(0, colon);
-        port_text = hostport.substr(colon + 1);
-      }
-      if (host.empty() || !valid_address(host)) {
-        error(url.node, "bmc.url '" + *url_text + "' has no valid host");
-        continue;
-      }
-      if (!port_text.empty()) {
-        bool digits = port_text.size() <= 5 && std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; });
-        int pv = digits ? std::stoi(port_text) : 0;
-        if (pv < 1 || pv > 65535) {
-          error(url.node, "bmc.url '" + *url_text + "' has a bad port");
-          continue;
-        }
-        b.port = pv;
-      }
-      b.host = host;
-      b.credentials = merged.bmc_credentials.v.value_or("");
-      h.bmc = std::move(b);
     } else if (merged.bmc_credentials.v && node.bmc_credentials.v) {
       error(node.bmc_credentials.at, "bmc.credentials without bmc.url");
     }
@@ -620,8 +643,8 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     }
     m_inv.hosts.push_back(std::move(h));
     m_addr_at.push_back(addr_at);
-    m_u_at.push_back(u.present ? tree().where(u.node) : name_at);
-    m_bmc_at.push_back(url.present ? tree().where(url.node) : name_at);
+    m_u_at.push_back(u.present ? tree().where(u.at(i)) : name_at);
+    m_bmc_at.push_back(url.present ? tree().where(url.at(i)) : name_at);
   }
 }
 
@@ -667,8 +690,18 @@ void NativeLoader::check_duplicates() {
 
 Inventory NativeLoader::run() {
   m_inv.format = Format::native;
+  // Top-level keys starting with "x-" are free for YAML anchors (as in
+  // docker-compose files) and otherwise ignored.
   std::vector<Entry> top;
-  entries(tree().root(), "the inventory", k_top_keys, top);
+  {
+    std::vector<std::string> allowed = k_top_keys;
+    const YamlNode& root = tree().node(tree().root());
+    for (std::size_t i = 0; i + 1 < root.items.size(); i += 2) {
+      const YamlNode& k = tree().node(root.items[i]);
+      if (k.kind == YamlNode::Kind::scalar && starts_with(k.text, "x-")) allowed.push_back(k.text);
+    }
+    entries(tree().root(), "the inventory", allowed, top);
+  }
   // First pass: version, defaults and groups, which every site needs.
   for (const Entry& e : top) {
     if (e.key == "version") {
@@ -734,12 +767,7 @@ Inventory NativeLoader::run() {
   for (const Host& h : m_inv.hosts)
     for (const auto& g : h.groups) m_inv.groups[g].push_back(h.name);
   for (const auto& [g, l] : m_groups) m_inv.groups.try_emplace(g);
-  if (!diags().empty()) {
-    std::stable_sort(diags().begin(), diags().end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return a.where.line != b.where.line ? a.where.line < b.where.line : a.where.column < b.where.column;
-    });
-    throw InputError(std::move(diags()));
-  }
+  if (!diags().empty()) throw InputError(sorted_unique(std::move(diags())));
   m_inv.warnings = std::move(warnings());
   return std::move(m_inv);
 }

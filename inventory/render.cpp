@@ -11,9 +11,9 @@ namespace {
 
 nlohmann::json opt_string(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
 
-std::string origin_text(const VarOrigin& o) {
+std::string origin_text(const VarOrigin& o, std::size_t level_width) {
   std::string s = o.level;
-  if (o.where.line > 0) s += "  " + format_location(o.where);
+  if (o.where.line > 0) s += std::string(level_width - std::min(level_width, o.level.size()) + 2, ' ') + format_location(o.where);
   return s;
 }
 
@@ -136,7 +136,8 @@ std::string host_show_text(const Host& h) {
   if (h.defined_at.line > 0) line("defined at", format_location(h.defined_at));
   if (!h.vars.empty()) {
     out += "  vars:\n";
-    std::size_t kw = 0, vw = 0;
+    std::size_t kw = 0, vw = 0, lw = 0;
+    for (const auto& [k, o] : h.var_origins) lw = std::max(lw, o.level.size());
     std::vector<std::pair<std::string, std::string>> rows;
     for (auto it = h.vars.begin(); it != h.vars.end(); ++it) {
       std::string v = it.value().dump();
@@ -147,7 +148,7 @@ std::string host_show_text(const Host& h) {
     }
     for (const auto& [k, v] : rows) {
       auto o = h.var_origins.find(k);
-      std::string from = o == h.var_origins.end() ? "" : origin_text(o->second);
+      std::string from = o == h.var_origins.end() ? "" : origin_text(o->second, lw);
       out += "    " + k + std::string(kw - k.size() + 2, ' ') + v + std::string(vw - v.size() + 2, ' ') +
              paint(Color::dim, from) + "\n";
     }
