@@ -518,8 +518,12 @@ std::uint64_t vec_product(const RangeVec& vec) {
 }
 
 constexpr std::size_t k_max_difference_pieces = 1'000'000;
+std::uint64_t g_max_fold_points = 1'000'000ULL;
 
 }  // namespace
+
+std::uint64_t max_fold_points() { return g_max_fold_points; }
+void set_max_fold_points(std::uint64_t n) { g_max_fold_points = n; }
 
 const std::vector<RangeVec>& RangeSetND::veclist() {
   fold();
@@ -618,7 +622,7 @@ void RangeSetND::fold_multivariate() {
   // Phase 1: expand to unique points.
   std::uint64_t total = 0;
   for (const auto& vec : m_veclist) total = sat_add(total, vec_product(vec));
-  if (total > k_max_fold_points)
+  if (total > g_max_fold_points)
     throw RangeError{"node set too complex to fold (" + std::to_string(total) +
                      " names varying in several dimensions)"};
   std::size_t d = dim();
@@ -665,24 +669,34 @@ void RangeSetND::fold_multivariate() {
     m_veclist.push_back(std::move(vec));
   }
 
-  // Phase 2: merge vectors that differ in one dimension only.
+  // Phase 2: merge vectors that differ in one dimension only. Python pops
+  // merged vectors from its list; a linked list over the vector gives the
+  // same visiting order without the quadratic shifting.
+  constexpr std::size_t k_end = static_cast<std::size_t>(-1);
   bool full = false;
   bool chg = true;
+  std::vector<std::size_t> next, prev;
   while (chg) {
     chg = false;
     sort_veclist();
-    std::size_t index1 = 0, index2 = 1;
-    while (index1 + 1 < m_veclist.size()) {
-      std::size_t item1 = index1;
-      index2 = index1 + 1;
-      index1 += 1;
-      while (index2 < m_veclist.size()) {
-        const RangeVec& a = m_veclist[item1];
+    const std::size_t n = m_veclist.size();
+    next.resize(n);
+    prev.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      next[i] = i + 1 < n ? i + 1 : k_end;
+      prev[i] = i == 0 ? k_end : i - 1;
+    }
+    std::vector<bool> dead(n, false);
+    std::size_t item1 = n ? 0 : k_end;
+    while (item1 != k_end && next[item1] != k_end) {
+      std::size_t index2 = next[item1];
+      while (index2 != k_end) {
+        RangeVec& a = m_veclist[item1];
         const RangeVec& b = m_veclist[index2];
-        index2 += 1;
+        std::size_t following = next[index2];
         int nb_diff = 0;
         std::size_t diff_pos = 0;
-        int how = 0;  // 1: union of disjoint sets, 2: keep a, 3: keep b
+        int how = 0;  // 1: union of disjoint sets, 2: keep a's, 3: take b's
         for (std::size_t pos = 0; pos < a.size() && pos < b.size(); ++pos) {
           const RangeSet& rg1 = a[pos];
           const RangeSet& rg2 = b[pos];
@@ -691,10 +705,14 @@ void RangeSetND::fold_multivariate() {
             if (++nb_diff > 1) break;
             diff_pos = pos;
             how = 1;
-          } else if (rg2.is_subset_of(rg1) || rg1.is_subset_of(rg2)) {
+          } else if (rg2.is_subset_of(rg1)) {
             if (++nb_diff > 1) break;
             diff_pos = pos;
-            how = rg2.is_subset_of(rg1) ? 2 : 3;
+            how = 2;
+          } else if (rg1.is_subset_of(rg2)) {
+            if (++nb_diff > 1) break;
+            diff_pos = pos;
+            how = 3;
           } else {
             nb_diff = 2;
             break;
@@ -703,20 +721,31 @@ void RangeSetND::fold_multivariate() {
         if (nb_diff <= 1) {
           chg = true;
           if (nb_diff == 1) {
-            RangeVec merged = a;
             if (how == 1)
-              merged[diff_pos].update(b[diff_pos]);
+              a[diff_pos].update(b[diff_pos]);
             else if (how == 3)
-              merged[diff_pos] = b[diff_pos];
-            m_veclist[item1] = std::move(merged);
+              a[diff_pos] = b[diff_pos];
           }
-          index2 -= 1;
-          m_veclist.erase(m_veclist.begin() + static_cast<std::ptrdiff_t>(index2));
+          // Unlink index2 (Python: veclist.pop(index2)).
+          dead[index2] = true;
+          if (prev[index2] != k_end) next[prev[index2]] = following;
+          if (following != k_end) prev[following] = prev[index2];
+          index2 = following;
         } else if (!full) {
           break;
+        } else {
+          index2 = following;
         }
       }
+      item1 = next[item1];
     }
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!dead[i]) {
+        if (w != i) m_veclist[w] = std::move(m_veclist[i]);
+        ++w;
+      }
+    m_veclist.resize(w);
     if (!chg && !full) chg = full = true;
   }
   m_dirty = false;
