@@ -488,7 +488,10 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
   // Ranges that cannot be zipped leave nothing to check per host. Other
   // problems of the entry still let each host be checked (ports, U slots,
   // duplicates) so that one run reports every error.
-  bool ok = check_len(addr, "address") & check_len(u, "u") & check_len(port, "ssh.port") & check_len(url, "bmc.url");
+  bool ok = check_len(addr, "address");
+  ok = check_len(u, "u") && ok;
+  ok = check_len(port, "ssh.port") && ok;
+  ok = check_len(url, "bmc.url") && ok;
   if (!ok) return;
 
   auto pick = [&](const Zipped& z, std::size_t i) -> const std::string* {
@@ -501,7 +504,9 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
   for (const Level* l : {site_level, rack_level, static_cast<const Level*>(&node)})
     if (l) group_refs.insert(group_refs.end(), l->groups.begin(), l->groups.end());
   std::vector<std::string> groups;
-  for (const auto& [g, at] : group_refs) {
+  for (const auto& ref : group_refs) {
+    const std::string& g = ref.first;
+    const SourceLocation& at = ref.second;
     if (m_have_groups_section &&
         std::none_of(m_groups.begin(), m_groups.end(), [&](const auto& x) { return x.first == g; })) {
       std::vector<std::string> known;

@@ -492,7 +492,9 @@ std::string NodeSetBase::str() {
   std::string out;
   std::vector<std::string> texts;
   std::vector<std::string_view> views;
-  for (auto& [pat, e] : m_patterns) {
+  for (auto& kv : m_patterns) {
+    const std::string& pat = kv.first;
+    NodeEntry& e = kv.second;
     auto emit = [&] {
       views.assign(texts.begin(), texts.end());
       if (!out.empty()) out.push_back(',');
