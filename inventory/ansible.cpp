@@ -23,6 +23,7 @@
 
 #include "common/strings.hpp"
 #include "inventory/loader.hpp"
+#include "inventory/rangeset.hpp"
 
 namespace aicloud::inventory::detail {
 
@@ -144,29 +145,14 @@ bool parse_address(std::string address, std::string& host, long long& port) {
 
 // Python's int() for the bounds of an Ansible range.
 bool py_int(std::string_view s, long long& out) {
-  s = trim(s);
-  bool neg = false;
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
+  try {
+    std::int64_t v = 0;
+    if (!detail::py_int(s, v)) return false;
+    out = v;
+    return true;
+  } catch (const RangeError&) {
+    return false;
   }
-  if (s.empty()) return false;
-  long long v = 0;
-  bool prev_digit = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= '0' && c <= '9') {
-      if (v > 100'000'000'000'000'000LL) return false;
-      v = v * 10 + (c - '0');
-      prev_digit = true;
-    } else if (c == '_' && prev_digit && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') {
-      prev_digit = false;
-    } else {
-      return false;
-    }
-  }
-  out = neg ? -v : v;
-  return true;
 }
 
 struct RangeFailure {

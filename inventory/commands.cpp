@@ -76,7 +76,7 @@ int inventory_validate(const std::string& path, bool json) {
                           {"groups", inv.groups.size()},
                           {"errors", nlohmann::json::array()},
                           {"warnings", warnings}};
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       print_warnings(inv);
       std::cout << path << ": valid " << format << " inventory: " << inv.hosts.size() << " hosts";
@@ -89,7 +89,7 @@ int inventory_validate(const std::string& path, bool json) {
     nlohmann::json errors = nlohmann::json::array();
     for (const auto& d : e.diagnostics()) errors.push_back(diag_json(d));
     nlohmann::json j = {{"file", path}, {"valid", false}, {"errors", errors}, {"warnings", nlohmann::json::array()}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return k_exit_invalid;
   }
 }
@@ -102,7 +102,7 @@ int inventory_list(const std::string& path, const std::string& limit, bool json)
     w.put('[');
     for (std::size_t i = 0; i < hosts.size(); ++i) {
       w.write(i ? ",\n  " : "\n  ");
-      w.write(host_to_json(*hosts[i]).dump());
+      w.write(host_to_json(*hosts[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     w.write(hosts.empty() ? "]\n" : "\n]\n");
     return k_exit_ok;
@@ -125,7 +125,7 @@ int inventory_show(const std::string& path, const std::string& host, bool json) 
     throw UsageError(msg);
   }
   if (json) {
-    std::cout << host_show_json(*h).dump(2) << "\n";
+    std::cout << host_show_json(*h).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     print_warnings(inv);
     std::cout << host_show_text(*h);
@@ -176,7 +176,7 @@ int nodeset_command(NodesetMode mode, std::vector<std::string> patterns, bool js
       std::string folded = fold_nodeset_args(patterns);
       if (json) {
         nlohmann::json j = {{"nodeset", folded}, {"count", count_nodeset_args(patterns)}};
-        std::fprintf(out, "%s\n", j.dump().c_str());
+        std::fprintf(out, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
         std::fprintf(out, "%s\n", folded.c_str());
       }
@@ -190,7 +190,7 @@ int nodeset_command(NodesetMode mode, std::vector<std::string> patterns, bool js
         expand_nodeset_args(patterns, [&](std::string_view name) {
           if (!first) w.put(',');
           first = false;
-          w.write(nlohmann::json(std::string(name)).dump());
+          w.write(nlohmann::json(std::string(name)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         });
         w.write("]\n");
       } else if (separator.empty()) {

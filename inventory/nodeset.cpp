@@ -3,6 +3,8 @@
 // command-line forms union several patterns as `nodeset` does.
 #include "inventory/nodeset.hpp"
 
+#include <memory>
+
 #include "inventory/nodeset_engine.hpp"
 
 namespace aicloud::inventory {
@@ -17,48 +19,50 @@ NodeSetError::NodeSetError(std::string pattern, std::size_t column, std::string 
       m_column(column),
       m_reason(std::move(reason)) {}
 
-std::string fold_nodeset_args(const std::vector<std::string>& patterns) {
+namespace {
+
+// Runs f(bad) and turns the engine's errors into a NodeSetError naming the
+// pattern that failed (f sets bad to its index).
+template <class F>
+auto with_pattern_errors(const std::vector<std::string>& patterns, F&& f) {
   std::size_t bad = 0;
+  auto name = [&] { return bad < patterns.size() ? patterns[bad] : std::string(); };
   try {
-    NodeSetBase ns = detail::parse_nodeset_args(patterns, &bad);
-    return ns.str();
+    return f(bad);
   } catch (const ParseError& e) {
-    throw NodeSetError(bad < patterns.size() ? patterns[bad] : "", e.column, e.message);
+    throw NodeSetError(name(), e.column, e.message);
   } catch (const RangeError& e) {
-    throw NodeSetError(bad < patterns.size() ? patterns[bad] : "", 1, e.message);
+    throw NodeSetError(name(), 1, e.message);
   }
 }
 
+}  // namespace
+
+std::string fold_nodeset_args(const std::vector<std::string>& patterns) {
+  return with_pattern_errors(patterns, [&](std::size_t& bad) {
+    return detail::parse_nodeset_args(patterns, &bad).str();
+  });
+}
+
 std::uint64_t count_nodeset_args(const std::vector<std::string>& patterns) {
-  std::size_t bad = 0;
-  try {
-    NodeSetBase ns = detail::parse_nodeset_args(patterns, &bad);
-    return ns.size();
-  } catch (const ParseError& e) {
-    throw NodeSetError(bad < patterns.size() ? patterns[bad] : "", e.column, e.message);
-  } catch (const RangeError& e) {
-    throw NodeSetError(bad < patterns.size() ? patterns[bad] : "", 1, e.message);
-  }
+  return with_pattern_errors(patterns, [&](std::size_t& bad) {
+    return detail::parse_nodeset_args(patterns, &bad).size();
+  });
 }
 
 void expand_nodeset_args(const std::vector<std::string>& patterns,
                          const std::function<void(std::string_view)>& sink) {
-  std::size_t bad = 0;
-  try {
+  with_pattern_errors(patterns, [&](std::size_t& bad) {
     NodeSetBase ns = detail::parse_nodeset_args(patterns, &bad);
     bad = patterns.size();
     ns.for_each(sink);
-  } catch (const ParseError& e) {
-    throw NodeSetError(bad < patterns.size() ? patterns[bad] : "", e.column, e.message);
-  } catch (const RangeError& e) {
-    throw NodeSetError(bad < patterns.size() ? patterns[bad] : "", 1, e.message);
-  }
+    return 0;
+  });
 }
 
 std::vector<std::string> expand_nodeset(std::string_view pattern) {
   std::vector<std::string> args{std::string(pattern)};
-  std::size_t bad = 0;
-  try {
+  return with_pattern_errors(args, [&](std::size_t& bad) {
     NodeSetBase ns = detail::parse_nodeset_args(args, &bad);
     std::uint64_t n = ns.size();
     if (n > k_max_expand)
@@ -69,11 +73,7 @@ std::vector<std::string> expand_nodeset(std::string_view pattern) {
     out.reserve(static_cast<std::size_t>(n));
     ns.for_each([&out](std::string_view name) { out.emplace_back(name); });
     return out;
-  } catch (const ParseError& e) {
-    throw NodeSetError(args[0], e.column, e.message);
-  } catch (const RangeError& e) {
-    throw NodeSetError(args[0], 1, e.message);
-  }
+  });
 }
 
 std::size_t count_nodeset(std::string_view pattern) {
@@ -87,23 +87,12 @@ std::string fold_nodeset(const std::vector<std::string>& names) {
   std::string pat;
   std::vector<detail::RangeSet> rsets;
   for (const auto& raw : names) {
-    std::string_view name = raw;
-    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
     pat.clear();
     rsets.clear();
     try {
-      detail::scan_single(name, pat, rsets);
-      detail::NodeEntry e;
-      if (rsets.size() == 1) {
-        e.kind = detail::NodeEntry::Kind::one;
-        e.one = std::move(rsets[0]);
-      } else if (rsets.size() > 1) {
-        e.kind = detail::NodeEntry::Kind::nd;
-        e.nd = detail::RangeSetND(std::vector<detail::RangeVec>{rsets});
-      }
+      detail::scan_single(detail::py_strip(raw), pat, rsets);
       NodeSetBase one;
-      one.add(pat, std::move(e), false);
+      one.add(pat, detail::entry_from(std::move(rsets)), false);
       ns.update(one);
     } catch (const RangeError& e) {
       throw NodeSetError(raw, 1, e.message);
@@ -120,22 +109,14 @@ struct NodeSetMatcher::Impl {
   NodeSetBase ns;
 };
 
-NodeSetMatcher::NodeSetMatcher(std::string_view pattern) : m_impl(new Impl) {
+NodeSetMatcher::NodeSetMatcher(std::string_view pattern) {
   std::vector<std::string> args{std::string(pattern)};
-  try {
-    m_impl->ns = detail::parse_nodeset_args(args);
-    // Fold now so that later const lookups see a settled set.
-    (void)m_impl->ns.size();
-  } catch (const ParseError& e) {
-    delete m_impl;
-    throw NodeSetError(args[0], e.column, e.message);
-  } catch (const RangeError& e) {
-    delete m_impl;
-    throw NodeSetError(args[0], 1, e.message);
-  } catch (...) {
-    delete m_impl;
-    throw;
-  }
+  auto impl = std::make_unique<Impl>();
+  with_pattern_errors(args, [&](std::size_t& bad) {
+    impl->ns = detail::parse_nodeset_args(args, &bad);
+    return impl->ns.size();  // folds now, so later const lookups see a settled set
+  });
+  m_impl = impl.release();
 }
 NodeSetMatcher::~NodeSetMatcher() { delete m_impl; }
 NodeSetMatcher::NodeSetMatcher(NodeSetMatcher&& o) noexcept : m_impl(o.m_impl) { o.m_impl = nullptr; }

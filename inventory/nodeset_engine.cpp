@@ -9,10 +9,6 @@ namespace aicloud::inventory::detail {
 
 namespace {
 
-bool is_py_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\x1c' ||
-         c == '\x1d' || c == '\x1e' || c == '\x1f';
-}
 std::string_view lstrip(std::string_view s) {
   while (!s.empty() && is_py_space(s.front())) s.remove_prefix(1);
   return s;
@@ -39,20 +35,6 @@ std::size_t next_op(std::string_view s, char& op) {
   return pos;
 }
 
-std::vector<std::string_view> split_all(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t pos = s.find(sep, start);
-    if (pos == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, pos - start));
-    start = pos + 1;
-  }
-}
-
 std::string join(const std::vector<std::string>& parts, char sep) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -60,18 +42,6 @@ std::string join(const std::vector<std::string>& parts, char sep) {
     out += parts[i];
   }
   return out;
-}
-
-NodeEntry entry_from(std::vector<RangeSet> rsets) {
-  NodeEntry e;
-  if (rsets.size() == 1) {
-    e.kind = NodeEntry::Kind::one;
-    e.one = std::move(rsets[0]);
-  } else if (rsets.size() > 1) {
-    e.kind = NodeEntry::Kind::nd;
-    e.nd = RangeSetND(std::vector<RangeVec>{std::move(rsets)});
-  }
-  return e;
 }
 
 class Parser {
@@ -109,9 +79,9 @@ class Parser {
       fail(sfx, "bad range: illegal trailing digits after range with steps");
     std::string_view digits = sfx.substr(0, n);
     std::vector<std::string> elems;
-    for (std::string_view elem : split_all(rng, ',')) {
+    for (std::string_view elem : py_split(rng, ',')) {
       std::vector<std::string> bounds;
-      for (std::string_view b : split_all(elem, '-')) bounds.push_back(std::string(b) + std::string(digits));
+      for (std::string_view b : py_split(elem, '-')) bounds.push_back(std::string(b) + std::string(digits));
       std::string s = join(bounds, '-');
       if (s.find('-') != std::string::npos) s += "/1" + std::string(n, '0');
       elems.push_back(std::move(s));
@@ -136,7 +106,7 @@ class Parser {
     std::vector<std::string> elems;
     for (const std::string& run : inner.runs()) {
       std::vector<std::string> bounds;
-      for (std::string_view b : split_all(run, '-')) bounds.push_back(digits + std::string(b));
+      for (std::string_view b : py_split(run, '-')) bounds.push_back(digits + std::string(b));
       elems.push_back(join(bounds, '-'));
     }
     rng = join(elems, ',');
@@ -147,7 +117,7 @@ class Parser {
   // letters of an alphabetic range (and leaves rng alone), or rewrites a
   // numeric one into ClusterShell syntax ("01-50", "1-9/2").
   std::vector<std::string> ansible_range(std::string& rng, std::string_view where) const {
-    auto parts = split_all(rng, ':');
+    auto parts = py_split(rng, ':');
     for (auto& p : parts) p = rstrip(lstrip(p));
     if (parts.size() != 2 && parts.size() != 3)
       fail(where, "bad range: an Ansible-style range is [begin:end] or [begin:end:step]");
@@ -337,6 +307,18 @@ void scan_single(std::string_view name, std::string& pattern, std::vector<RangeS
       rsets.push_back(RangeSet::from_digits(name.substr(d0, i - d0)));
     }
   }
+}
+
+NodeEntry entry_from(std::vector<RangeSet> rsets) {
+  NodeEntry e;
+  if (rsets.size() == 1) {
+    e.kind = NodeEntry::Kind::one;
+    e.one = std::move(rsets[0]);
+  } else if (rsets.size() > 1) {
+    e.kind = NodeEntry::Kind::nd;
+    e.nd = RangeSetND(std::vector<RangeVec>{std::move(rsets)});
+  }
+  return e;
 }
 
 void render_pattern(std::string& out, std::string_view pat, const std::vector<std::string_view>& idx) {

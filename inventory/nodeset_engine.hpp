@@ -35,6 +35,10 @@ struct NodeEntry {
   NodeEntry copy();  // RangeSetND::copy() folds the source, as in Python
 };
 
+// The entry of one parsed token: no index, one RangeSet, or a one-vector
+// RangeSetND (ClusterShell's _rsets4nsb).
+NodeEntry entry_from(std::vector<RangeSet> rsets);
+
 class NodeSetBase {
  public:
   void add(const std::string& pat, NodeEntry entry, bool copy_rangeset);

@@ -39,7 +39,29 @@ int ndigits(std::int64_t v) {
   return n;
 }
 
-// Python's str.strip() set for ASCII text.
+std::string_view lstrip_zeros(std::string_view s) {
+  while (!s.empty() && s.front() == '0') s.remove_prefix(1);
+  return s;
+}
+
+[[noreturn]] void fail(std::string_view part, std::string_view msg) {
+  std::string m(msg);
+  if (!part.empty()) {
+    m += " : \"";
+    m += part;
+    m += "\"";
+  }
+  throw RangeError{std::move(m)};
+}
+
+bool is_padded(int band, std::int64_t value) { return band >= 2 && ndigits(value) < band; }
+
+bool before(const Interval& a, const Interval& b) {
+  return a.band < b.band || (a.band == b.band && a.lo < b.lo);
+}
+
+}  // namespace
+
 bool is_py_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\x1c' ||
          c == '\x1d' || c == '\x1e' || c == '\x1f';
@@ -64,29 +86,6 @@ std::vector<std::string_view> py_split(std::string_view s, char sep) {
     start = pos + 1;
   }
 }
-
-std::string_view lstrip_zeros(std::string_view s) {
-  while (!s.empty() && s.front() == '0') s.remove_prefix(1);
-  return s;
-}
-
-[[noreturn]] void fail(std::string_view part, std::string_view msg) {
-  std::string m(msg);
-  if (!part.empty()) {
-    m += " : \"";
-    m += part;
-    m += "\"";
-  }
-  throw RangeError{std::move(m)};
-}
-
-bool is_padded(int band, std::int64_t value) { return band >= 2 && ndigits(value) < band; }
-
-bool before(const Interval& a, const Interval& b) {
-  return a.band < b.band || (a.band == b.band && a.lo < b.lo);
-}
-
-}  // namespace
 
 bool py_int(std::string_view text, std::int64_t& out) {
   std::string_view s = py_strip(text);
@@ -148,8 +147,8 @@ bool parse_index_text(std::string_view text, int& band, std::int64_t& value) {
   for (char c : text) {
     if (c < '0' || c > '9') return false;
     if (v != 0 || c != '0') ++significant;
-    v = v * 10 + (c - '0');
     if (significant > 18) return false;
+    v = v * 10 + (c - '0');
   }
   band = static_cast<int>(text.size());
   value = v;

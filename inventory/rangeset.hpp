@@ -107,8 +107,14 @@ bool parse_index_text(std::string_view text, int& band, std::int64_t& value);
 
 // Python's int(str): surrounding whitespace, an optional sign, digits with
 // single underscores between them. Throws RangeError when the value does not
-// fit; returns false when the text is not an integer at all.
+// fit 18 digits; returns false when the text is not an integer at all.
 bool py_int(std::string_view text, std::int64_t& out);
+
+// Python's str.strip() and str.split(sep) on ASCII text, as the ClusterShell
+// parser uses them.
+bool is_py_space(char c);
+std::string_view py_strip(std::string_view s);
+std::vector<std::string_view> py_split(std::string_view s, char sep);
 
 using RangeVec = std::vector<RangeSet>;
 

@@ -140,7 +140,7 @@ std::string host_show_text(const Host& h) {
     for (const auto& [k, o] : h.var_origins) lw = std::max(lw, o.level.size());
     std::vector<std::pair<std::string, std::string>> rows;
     for (auto it = h.vars.begin(); it != h.vars.end(); ++it) {
-      std::string v = it.value().dump();
+      std::string v = it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (v.size() > 60) v = v.substr(0, 57) + "...";
       rows.push_back({it.key(), v});
       kw = std::max(kw, it.key().size());

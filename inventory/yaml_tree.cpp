@@ -111,7 +111,64 @@ class TreeBuilder : public YAML::EventHandler {
   bool m_have_root = false;
 };
 
+namespace {
+
+// Offset of the first byte that is not part of valid UTF-8, or npos.
+std::size_t invalid_utf8_at(const std::string& s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned int cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and code points beyond Unicode.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+      return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
 YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
+  // YAML is Unicode text; anything else would reach JSON output as bytes
+  // that cannot be written.
+  if (std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
+    int line = 1, col = 1;
+    for (std::size_t i = 0; i < bad; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+        ++col;
+      }
+    }
+    throw InputError(SourceLocation{path, line, col}, "not valid UTF-8 text (YAML files must be UTF-8)");
+  }
   YamlTree t;
   t.m_path = path;
   t.m_nodes.reserve(text.size() / 12 + 16);
@@ -542,7 +599,7 @@ nlohmann::json to_json(const YamlTree& t, NodeId id, std::uint64_t& budget) {
             const YamlNode& k = t.node(e.key);
             std::string key = k.kind == YamlNode::Kind::scalar || k.kind == YamlNode::Kind::null
                                   ? json_key_text(resolve_scalar(k))
-                                  : walk(e.key, depth + 1).dump();
+                                  : walk(e.key, depth + 1).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             obj[key] = walk(e.value, depth + 1);
           }
           return obj;

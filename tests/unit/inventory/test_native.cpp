@@ -288,6 +288,8 @@ TEST_CASE("empty, binary, huge, missing and unreadable files are clear InputErro
   CHECK(message(huge).find("file is too large") != std::string::npos);
   CHECK(message(dir + "/missing.yaml").find("cannot open") != std::string::npos);
   CHECK(message(dir).find("is a directory") != std::string::npos);
+  std::string latin1 = write("latin1.yaml", "all:\n  hosts:\n    caf\xe9:\n");
+  CHECK(message(latin1) == latin1 + ":3:8: not valid UTF-8 text (YAML files must be UTF-8)");
   std::string scalar = write("scalar.yaml", "just text\n");
   CHECK(message(scalar) == scalar + ":1:1: an inventory must be a mapping (native 'version:/sites:' or Ansible 'all:'), "
                                     "found a string ('just text')");
@@ -297,7 +299,7 @@ TEST_CASE("empty, binary, huge, missing and unreadable files are clear InputErro
     CHECK(message(locked).find("cannot open") != std::string::npos);
     ::unlink(locked.c_str());
   }
-  for (const char* f : {"empty.yaml", "comment.yaml", "bin.yaml", "huge.yaml", "scalar.yaml"})
+  for (const char* f : {"empty.yaml", "comment.yaml", "bin.yaml", "huge.yaml", "scalar.yaml", "latin1.yaml"})
     ::unlink((dir + "/" + f).c_str());
   ::rmdir(dir.c_str());
 }

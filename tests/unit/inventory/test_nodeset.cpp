@@ -143,6 +143,7 @@ TEST_CASE("NodeSetMatcher tests membership without expanding") {
   CHECK(m.contains("login1"));
   CHECK_FALSE(m.contains("login"));
   CHECK(m.size() == 32);
+  CHECK_FALSE(m.contains("gpu-a1234567890123456789-01"));  // 19 digits: not an index, no overflow
   NodeSetMatcher big("n[1-900000000]");
   CHECK(big.contains("n123456789"));
   CHECK_FALSE(big.contains("n0"));
