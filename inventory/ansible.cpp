@@ -243,7 +243,8 @@ struct AHost {
 
 class AnsibleLoader : public Loader {
  public:
-  explicit AnsibleLoader(const YamlTree& t) : Loader(t), m_budget(2'000'000 + 8 * t.node_count()) {
+  AnsibleLoader(const YamlTree& t, const LoadOptions& options)
+      : Loader(t), m_budget(2'000'000 + 8 * t.node_count()), m_options(options) {
     add_group("all");
     add_group("ungrouped");
     add_child(0, 1, t.root());
@@ -300,6 +301,7 @@ class AnsibleLoader : public Loader {
   void set_group_var(std::size_t g, const std::string& key, NodeId key_node, NodeId value);
 
   std::uint64_t m_budget;
+  LoadOptions m_options;
   std::vector<AGroup> m_groups;
   std::unordered_map<std::string, std::size_t> m_group_index;
   std::vector<AHost> m_hosts;
@@ -676,6 +678,8 @@ Inventory AnsibleLoader::run() {
     for (const char* k : {"ansible_ssh_common_args", "ansible_ssh_extra_args"})
       if (auto it = h.vars.find(k); it != h.vars.end() && it->is_string() && h.ssh.jump_host.empty())
         h.ssh.jump_host = jump_from_args(it->get<std::string>());
+    if (!m_options.merge_vars) h.vars = nlohmann::json::object();  // needed for the settings above only
+    if (!m_options.merge_vars || !m_options.var_origins) h.var_origins.clear();
     inv.hosts.push_back(std::move(h));
   }
   // Group membership including children (Group.get_hosts()), in host order.
@@ -690,8 +694,8 @@ Inventory AnsibleLoader::run() {
 
 }  // namespace
 
-Inventory load_ansible(const YamlTree& t) {
-  AnsibleLoader loader(t);
+Inventory load_ansible(const YamlTree& t, const LoadOptions& options) {
+  AnsibleLoader loader(t, options);
   return loader.run();
 }
 

@@ -57,7 +57,7 @@ class BlockWriter {
 
 int inventory_validate(const std::string& path, bool json) {
   try {
-    Inventory inv = load_inventory(path);
+    Inventory inv = load_inventory(path, LoadOptions{.merge_vars = false});
     std::set<std::string> sites, racks;
     for (const Host& h : inv.hosts) {
       if (!h.site.empty()) sites.insert(h.site);
@@ -95,14 +95,16 @@ int inventory_validate(const std::string& path, bool json) {
 }
 
 int inventory_list(const std::string& path, const std::string& limit, bool json) {
-  Inventory inv = load_inventory(path);
+  Inventory inv = load_inventory(path, LoadOptions{.merge_vars = json, .var_origins = false});
   std::vector<const Host*> hosts = select_hosts(inv, limit);
   if (json) {
     BlockWriter w(stdout);
     w.put('[');
+    std::string line;
     for (std::size_t i = 0; i < hosts.size(); ++i) {
-      w.write(i ? ",\n  " : "\n  ");
-      w.write(host_to_json(*hosts[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      line.assign(i ? ",\n  " : "\n  ");
+      append_host_json(line, *hosts[i]);
+      w.write(line);
     }
     w.write(hosts.empty() ? "]\n" : "\n]\n");
     return k_exit_ok;

@@ -32,6 +32,10 @@ void Inventory::reindex() {
 }
 
 Inventory parse_inventory(const std::string& text, const std::string& path) {
+  return parse_inventory(text, path, LoadOptions{});
+}
+
+Inventory parse_inventory(const std::string& text, const std::string& path, const LoadOptions& options) {
   using namespace detail;
   if (text.size() > k_max_inventory_bytes)
     throw InputError(SourceLocation{path, 0, 0}, "inventory is too large (" + format_bytes(text.size()) +
@@ -44,15 +48,17 @@ Inventory parse_inventory(const std::string& text, const std::string& path) {
     throw InputError(tree.where(tree.root()),
                      "an inventory must be a mapping (native 'version:/sites:' or Ansible 'all:'), found " +
                          kind_name(tree, tree.root()));
-  Inventory inv = looks_like_ansible(tree) ? load_ansible(tree) : load_native(tree);
+  Inventory inv = looks_like_ansible(tree) ? load_ansible(tree, options) : load_native(tree, options);
   inv.path = path;
   inv.reindex();
   return inv;
 }
 
-Inventory load_inventory(const std::string& path) {
+Inventory load_inventory(const std::string& path) { return load_inventory(path, LoadOptions{}); }
+
+Inventory load_inventory(const std::string& path, const LoadOptions& options) {
   std::string text = read_text_file(path, k_max_inventory_bytes);
-  return parse_inventory(text, path);
+  return parse_inventory(text, path, options);
 }
 
 namespace detail {

@@ -90,12 +90,22 @@ constexpr std::uint64_t k_max_inventory_bytes = 16ull << 20;  // 16 MiB
 // Most hosts one inventory may expand to.
 constexpr std::size_t k_max_inventory_hosts = 1'000'000;
 
+// What a loader builds besides hosts and their settings.
+struct LoadOptions {
+  // Host::vars and Host::var_origins. Commands that never look at vars
+  // (validate, a text listing) skip them; every check runs either way.
+  bool merge_vars = true;
+  bool var_origins = true;  // only with merge_vars
+};
+
 // Loads and validates an inventory. The format is detected from the content
 // (Ansible inventories have "all:" or group mappings with "hosts:").
 // Throws InputError listing every problem as FILE:LINE:COL: message.
 Inventory load_inventory(const std::string& path);
+Inventory load_inventory(const std::string& path, const LoadOptions& options);
 // The same from text already in memory (tests, fuzzing); `path` names it in diagnostics.
 Inventory parse_inventory(const std::string& text, const std::string& path);
+Inventory parse_inventory(const std::string& text, const std::string& path, const LoadOptions& options);
 
 // Selects hosts with the selector grammar shared by every fleet command
 // (--limit): node sets ("gpu-a12-[01-04]"), "@group", "rack=a12",

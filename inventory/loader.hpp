@@ -61,8 +61,8 @@ class Loader {
 // a range is reported once, not once per node.
 std::vector<Diagnostic> sorted_unique(std::vector<Diagnostic> diags);
 
-Inventory load_native(const YamlTree& t);
-Inventory load_ansible(const YamlTree& t);
+Inventory load_native(const YamlTree& t, const LoadOptions& options);
+Inventory load_ansible(const YamlTree& t, const LoadOptions& options);
 // True when the document looks like an Ansible YAML inventory rather than
 // the native format (see load_inventory()).
 bool looks_like_ansible(const YamlTree& t);

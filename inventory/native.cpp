@@ -155,7 +155,8 @@ std::string describe_loc(const SourceLocation& at) {
 
 class NativeLoader : public Loader {
  public:
-  explicit NativeLoader(const YamlTree& t) : Loader(t), m_budget(2'000'000 + 8 * t.node_count()) {}
+  NativeLoader(const YamlTree& t, const LoadOptions& options)
+      : Loader(t), m_budget(2'000'000 + 8 * t.node_count()), m_options(options) {}
 
   Inventory run();
 
@@ -185,8 +186,10 @@ class NativeLoader : public Loader {
   void parse_node(NodeId map, const std::string& site, const std::string& rack, const Level* site_level,
                   const Level* rack_level);
   void check_duplicates();
+  std::size_t estimate_hosts(const std::vector<Entry>& top);
 
   std::uint64_t m_budget;
+  LoadOptions m_options;
   Level m_defaults{"defaults"};
   std::vector<std::pair<std::string, Level>> m_groups;  // groups section, in file order
   bool m_have_groups_section = false;
@@ -546,26 +549,68 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
   // Vars: defaults < groups (in 'groups:' order) < site < rack < node.
   nlohmann::json vars = nlohmann::json::object();
   std::map<std::string, VarOrigin> origins;
+  const bool track = m_options.var_origins;
   auto apply = [&](const Level& l, const std::string& level) {
     for (const VarDef& v : l.vars) {
       vars[v.key] = v.value;
-      origins[v.key] = VarOrigin{level, v.at};
+      if (track) origins[v.key] = VarOrigin{level, v.at};
     }
   };
-  apply(m_defaults, "defaults");
-  for (const auto& [gname, glevel] : m_groups)
-    if (std::binary_search(groups.begin(), groups.end(), gname)) apply(glevel, "group:" + gname);
-  if (site_level) apply(*site_level, "site");
-  if (rack_level) apply(*rack_level, "rack");
-  apply(node, "node");
+  if (m_options.merge_vars) {
+    apply(m_defaults, "defaults");
+    for (const auto& [gname, glevel] : m_groups)
+      if (std::binary_search(groups.begin(), groups.end(), gname)) apply(glevel, "group:" + gname);
+    if (site_level) apply(*site_level, "site");
+    if (rack_level) apply(*rack_level, "rack");
+    apply(node, "node");
+  }
 
   SourceLocation name_at = tree().where(*name_node);
+  // What every node of the entry shares, built once and copied per node.
+  Host proto;
+  proto.site = site;
+  proto.rack = rack;
+  proto.defined_at = name_at;
+  proto.ssh.user = merged.user.v.value_or("");
+  proto.ssh.identity_file = expand_home(merged.identity_file.v.value_or(""));
+  proto.ssh.jump_host = merged.jump_host.v.value_or("");
+  proto.ssh.become = merged.become.v.value_or(false);
+  proto.ssh.port = merged.port.v.value_or(0);
+  proto.hardware.gpu_model = merged.gpu_model.v.value_or("");
+  proto.hardware.gpu_count = merged.gpu_count.v.value_or(0);
+  proto.hardware.nics = merged.nics.v.value_or(std::vector<std::string>{});
+  for (const auto& [k, v] : labels) proto.labels.emplace_hint(proto.labels.end(), k, *v.v);
+  proto.groups = std::move(groups);
+  if (m_options.merge_vars) {
+    proto.vars = std::move(vars);
+    proto.var_origins = std::move(origins);
+  }
+  if (m_options.merge_vars && merged.user.v) {
+    proto.vars["ansible_user"] = *merged.user.v;
+    if (track) proto.var_origins["ansible_user"] = VarOrigin{merged.user.level, merged.user.at};
+  }
+  if (m_options.merge_vars && merged.identity_file.v) {
+    proto.vars["ansible_ssh_private_key_file"] = *merged.identity_file.v;
+    if (track) proto.var_origins["ansible_ssh_private_key_file"] = VarOrigin{merged.identity_file.level, merged.identity_file.at};
+  }
+  if (m_options.merge_vars && merged.jump_host.v) {
+    proto.vars["ansible_ssh_common_args"] = "-o ProxyJump=" + *merged.jump_host.v;
+    if (track) proto.var_origins["ansible_ssh_common_args"] = VarOrigin{merged.jump_host.level, merged.jump_host.at};
+  }
+  if (m_options.merge_vars && merged.become.v) {
+    proto.vars["ansible_become"] = *merged.become.v;
+    if (track) proto.var_origins["ansible_become"] = VarOrigin{merged.become.level, merged.become.at};
+  }
+  auto grow = [n](auto& v) {
+    if (v.capacity() < v.size() + n) v.reserve(std::max(v.size() + n, 2 * v.capacity()));
+  };
+  grow(m_inv.hosts);
+  grow(m_addr_at);
+  grow(m_u_at);
+  grow(m_bmc_at);
   for (std::size_t i = 0; i < n; ++i) {
-    Host h;
+    Host h = i + 1 == n ? std::move(proto) : proto;
     h.name = names[i];
-    h.site = site;
-    h.rack = rack;
-    h.defined_at = name_at;
     // A value that does not check out is reported and left unset; the host
     // is kept so that duplicate names, addresses and U slots are still found.
     SourceLocation addr_at = name_at;
@@ -578,11 +623,6 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
         error(addr.at(i), "invalid address '" + *a + "'");
       }
     }
-    h.ssh.user = merged.user.v.value_or("");
-    h.ssh.identity_file = expand_home(merged.identity_file.v.value_or(""));
-    h.ssh.jump_host = merged.jump_host.v.value_or("");
-    h.ssh.become = merged.become.v.value_or(false);
-    h.ssh.port = merged.port.v.value_or(0);
     SourceLocation port_at = merged.port.at;
     std::string port_level = merged.port.level;
     if (const std::string* p = pick(port, i)) {
@@ -615,36 +655,15 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     } else if (merged.bmc_credentials.v && node.bmc_credentials.v) {
       error(node.bmc_credentials.at, "bmc.credentials without bmc.url");
     }
-    h.hardware.gpu_model = merged.gpu_model.v.value_or("");
-    h.hardware.gpu_count = merged.gpu_count.v.value_or(0);
-    h.hardware.nics = merged.nics.v.value_or(std::vector<std::string>{});
-    for (const auto& [k, v] : labels) h.labels[k] = *v.v;
-    h.groups = groups;
-    h.vars = vars;
-    h.var_origins = origins;
 
     // The connection settings the Ansible way, so playbooks can use them.
-    h.vars["ansible_host"] = h.address;
-    h.var_origins["ansible_host"] = VarOrigin{"node", addr_at};
-    if (h.ssh.port) {
+    if (m_options.merge_vars) {
+      h.vars["ansible_host"] = h.address;
+      if (track) h.var_origins["ansible_host"] = VarOrigin{"node", addr_at};
+    }
+    if (m_options.merge_vars && h.ssh.port) {
       h.vars["ansible_port"] = h.ssh.port;
-      h.var_origins["ansible_port"] = VarOrigin{port_level, port_at};
-    }
-    if (merged.user.v) {
-      h.vars["ansible_user"] = *merged.user.v;
-      h.var_origins["ansible_user"] = VarOrigin{merged.user.level, merged.user.at};
-    }
-    if (merged.identity_file.v) {
-      h.vars["ansible_ssh_private_key_file"] = *merged.identity_file.v;
-      h.var_origins["ansible_ssh_private_key_file"] = VarOrigin{merged.identity_file.level, merged.identity_file.at};
-    }
-    if (merged.jump_host.v) {
-      h.vars["ansible_ssh_common_args"] = "-o ProxyJump=" + *merged.jump_host.v;
-      h.var_origins["ansible_ssh_common_args"] = VarOrigin{merged.jump_host.level, merged.jump_host.at};
-    }
-    if (merged.become.v) {
-      h.vars["ansible_become"] = *merged.become.v;
-      h.var_origins["ansible_become"] = VarOrigin{merged.become.level, merged.become.at};
+      if (track) h.var_origins["ansible_port"] = VarOrigin{port_level, port_at};
     }
     m_inv.hosts.push_back(std::move(h));
     m_addr_at.push_back(addr_at);
@@ -653,10 +672,49 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
   }
 }
 
+std::size_t NativeLoader::estimate_hosts(const std::vector<Entry>& top) {
+  std::size_t total = 0;
+  auto count_nodes = [&](NodeId seq) {
+    if (!tree().is_seq(seq)) return;
+    for (NodeId item : tree().node(seq).items) {
+      if (!tree().is_map(item)) continue;
+      const YamlNode& m = tree().node(item);
+      for (std::size_t i = 0; i + 1 < m.items.size(); i += 2) {
+        const YamlNode& k = tree().node(m.items[i]);
+        const YamlNode& v = tree().node(m.items[i + 1]);
+        if (k.text != "name" || v.kind != YamlNode::Kind::scalar) continue;
+        try {
+          total += v.text.find('[') == std::string::npos ? 1 : count_nodeset(v.text);
+        } catch (const InputError&) {
+        }
+      }
+    }
+  };
+  auto children = [&](NodeId map, const char* key, auto&& each) {
+    if (!tree().is_map(map)) return;
+    const YamlNode& m = tree().node(map);
+    for (std::size_t i = 0; i + 1 < m.items.size(); i += 2)
+      if (key == nullptr || tree().node(m.items[i]).text == key) each(m.items[i + 1]);
+  };
+  for (const Entry& e : top) {
+    if (e.key == "nodes") count_nodes(e.value);
+    if (e.key != "sites") continue;
+    children(e.value, nullptr, [&](NodeId site) {
+      children(site, "nodes", count_nodes);
+      children(site, "racks", [&](NodeId racks) {
+        children(racks, nullptr, [&](NodeId rack) { children(rack, "nodes", count_nodes); });
+      });
+    });
+  }
+  return std::min(total, k_max_inventory_hosts);
+}
+
 void NativeLoader::check_duplicates() {
   std::unordered_map<std::string, std::size_t> names, addrs, bmcs, slots;
   names.reserve(m_inv.hosts.size());
   addrs.reserve(m_inv.hosts.size());
+  bmcs.reserve(m_inv.hosts.size());
+  slots.reserve(m_inv.hosts.size());
   for (std::size_t i = 0; i < m_inv.hosts.size(); ++i) {
     const Host& h = m_inv.hosts[i];
     auto [it, fresh] = names.emplace(h.name, i);
@@ -731,6 +789,9 @@ Inventory NativeLoader::run() {
       }
     }
   }
+  // Size the host list once: growing a vector of 10,000 hosts moves them
+  // several times, and fresh memory is what costs most here.
+  m_inv.hosts.reserve(estimate_hosts(top));
   // Second pass: nodes, in file order.
   for (const Entry& e : top) {
     if (e.key == "nodes") {
@@ -779,8 +840,8 @@ Inventory NativeLoader::run() {
 
 }  // namespace
 
-Inventory load_native(const YamlTree& t) {
-  NativeLoader loader(t);
+Inventory load_native(const YamlTree& t, const LoadOptions& options) {
+  NativeLoader loader(t, options);
   return loader.run();
 }
 

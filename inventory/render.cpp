@@ -2,6 +2,7 @@
 #include "inventory/render.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/term.hpp"
 
@@ -48,6 +49,150 @@ nlohmann::json host_to_json(const Host& h, bool with_vars) {
   j["defined_at"] = h.defined_at.line > 0 ? nlohmann::json(format_location(h.defined_at)) : nlohmann::json();
   if (with_vars) j["vars"] = h.vars;
   return j;
+}
+
+namespace {
+
+void put_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void put_opt_string(std::string& out, const std::string& s) {
+  if (s.empty())
+    out += "null";
+  else
+    put_string(out, s);
+}
+
+void put_key(std::string& out, std::string_view k, bool first = false) {
+  if (!first) out.push_back(',');
+  put_string(out, k);
+  out.push_back(':');
+}
+
+void put_strings(std::string& out, const std::vector<std::string>& v) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    put_string(out, v[i]);
+  }
+  out.push_back(']');
+}
+
+bool plain_ascii(const Host& h) {
+  auto ascii = [](const std::string& s) {
+    for (char c : s)
+      if (static_cast<unsigned char>(c) >= 0x80) return false;
+    return true;
+  };
+  bool ok = ascii(h.name) && ascii(h.address) && ascii(h.site) && ascii(h.rack) && ascii(h.ssh.user) &&
+            ascii(h.ssh.identity_file) && ascii(h.ssh.jump_host) && ascii(h.hardware.gpu_model) &&
+            ascii(h.defined_at.file);
+  if (h.bmc) ok = ok && ascii(h.bmc->url) && ascii(h.bmc->credentials) && ascii(h.bmc->host) && ascii(h.bmc->scheme);
+  for (const auto& g : h.groups) ok = ok && ascii(g);
+  for (const auto& n : h.hardware.nics) ok = ok && ascii(n);
+  for (const auto& [k, v] : h.labels) ok = ok && ascii(k) && ascii(v);
+  return ok;
+}
+
+}  // namespace
+
+void append_host_json(std::string& out, const Host& h) {
+  // Keys in nlohmann::json's (sorted) order, so the text equals
+  // host_to_json(h).dump(); only vars go through nlohmann's serializer.
+  // Hosts with non-ASCII text take the slow path for nlohmann's UTF-8 rules.
+  if (!plain_ascii(h)) {
+    out += host_to_json(h).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  auto opt_int = [&](int v) { out += v ? std::to_string(v) : "null"; };
+  out.push_back('{');
+  put_key(out, "address", true);
+  put_string(out, h.address);
+  put_key(out, "become");
+  out += h.ssh.become ? "true" : "false";
+  put_key(out, "bmc");
+  if (h.bmc) {
+    out.push_back('{');
+    put_key(out, "credentials", true);
+    put_opt_string(out, h.bmc->credentials);
+    put_key(out, "host");
+    put_string(out, h.bmc->host);
+    put_key(out, "port");
+    opt_int(h.bmc->port);
+    put_key(out, "scheme");
+    put_string(out, h.bmc->scheme);
+    put_key(out, "url");
+    put_string(out, h.bmc->url);
+    out.push_back('}');
+  } else {
+    out += "null";
+  }
+  put_key(out, "defined_at");
+  if (h.defined_at.line > 0)
+    put_string(out, format_location(h.defined_at));
+  else
+    out += "null";
+  put_key(out, "groups");
+  put_strings(out, h.groups);
+  put_key(out, "hardware");
+  out.push_back('{');
+  put_key(out, "gpu_count", true);
+  opt_int(h.hardware.gpu_count);
+  put_key(out, "gpu_model");
+  put_opt_string(out, h.hardware.gpu_model);
+  put_key(out, "nics");
+  put_strings(out, h.hardware.nics);
+  out.push_back('}');
+  put_key(out, "identity_file");
+  put_opt_string(out, h.ssh.identity_file);
+  put_key(out, "jump_host");
+  put_opt_string(out, h.ssh.jump_host);
+  put_key(out, "labels");
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : h.labels) {
+    put_key(out, k, first);
+    put_string(out, v);
+    first = false;
+  }
+  out.push_back('}');
+  put_key(out, "name");
+  put_string(out, h.name);
+  put_key(out, "port");
+  opt_int(h.ssh.port);
+  put_key(out, "rack");
+  put_opt_string(out, h.rack);
+  put_key(out, "site");
+  put_opt_string(out, h.site);
+  put_key(out, "u");
+  out += h.rack_u ? std::to_string(*h.rack_u) : "null";
+  put_key(out, "user");
+  put_opt_string(out, h.ssh.user);
+  put_key(out, "vars");
+  out += h.vars.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out.push_back('}');
 }
 
 nlohmann::json host_show_json(const Host& h) {

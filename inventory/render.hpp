@@ -17,6 +17,10 @@ namespace aicloud::inventory {
 // credentials reference ("env:VAR", "file:PATH"), never a secret.
 nlohmann::json host_to_json(const Host& h, bool with_vars = true);
 
+// Appends host_to_json(h).dump() to out without building the JSON tree
+// (what `inventory list --json` writes for 10,000 hosts).
+void append_host_json(std::string& out, const Host& h);
+
 // host_to_json() plus "origins": {var: {"level", "file", "line", "column"}}.
 nlohmann::json host_show_json(const Host& h);
 

@@ -62,6 +62,14 @@ TEST_CASE("host JSON has the promised keys and never a secret") {
   nlohmann::json show = host_show_json(inv.hosts[0]);
   CHECK(show["origins"]["ntp_server"]["level"] == "defaults");
   CHECK(show["origins"]["ntp_server"]["line"] == 13);
+  for (const char* f : {"h100-rack.yaml", "two-rack-site.yaml", "ansible-hosts.yml"}) {
+    Inventory each = load_inventory(example(f));
+    for (const Host& h : each.hosts) {
+      std::string streamed;
+      append_host_json(streamed, h);
+      CHECK(streamed == host_to_json(h).dump());
+    }
+  }
   std::string table = hosts_table({&inv.hosts[0]}, true);
   CHECK(table.rfind("NAME", 0) == 0);
   CHECK(table.find("gpu-a12-01") != std::string::npos);
