@@ -167,8 +167,9 @@ class NativeLoader : public Loader {
     std::vector<std::string> values;
     std::vector<NodeId> value_nodes;  // for a YAML list: where each value was written
     NodeId at(std::size_t i) const {
-      if (value_nodes.empty()) return node;
-      return value_nodes[value_nodes.size() == 1 ? 0 : i];
+      if (value_nodes.empty() || value_nodes.size() != values.size()) return node;
+      if (value_nodes.size() == 1) return value_nodes[0];
+      return i < value_nodes.size() ? value_nodes[i] : node;
     }
   };
 
@@ -383,6 +384,7 @@ NativeLoader::Zipped NativeLoader::zipped(NodeId v, std::string_view what) {
       if (!tree().is_scalar(c)) {
         error(c, std::string(what) + " entries must be single values, found " + kind_name(tree(), c));
         z.values.clear();
+        z.value_nodes.clear();
         return z;
       }
       z.values.push_back(tree().node(c).text);
