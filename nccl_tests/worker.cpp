@@ -245,18 +245,21 @@ class Worker {
     if (!setup_device() || !init_comm() || !allocate()) return finish();
     for (std::size_t t = 0; t < m_job.plan.tests.size(); ++t)
       for (std::size_t s = 0; s < m_job.plan.sizes.size(); ++s)
-        for (Placement pl : {Placement::out_of_place, Placement::in_place}) {
-          if (pl == Placement::out_of_place && !m_job.plan.out_of_place) continue;
-          if (pl == Placement::in_place &&
-              (!m_job.plan.in_place || !supports_in_place(m_job.plan.tests[t].collective)))
-            continue;
+        for (Placement pl : planned_placements(m_job.plan.tests[t].collective))
           if (!run_row(static_cast<int>(t), static_cast<int>(s), pl)) return finish();
-        }
     finalize();
     return finish();
   }
 
  private:
+  // Out of place, then in place (as nccl-tests prints them), as planned.
+  std::vector<Placement> planned_placements(Collective c) const {
+    std::vector<Placement> out;
+    if (m_job.plan.out_of_place) out.push_back(Placement::out_of_place);
+    if (m_job.plan.in_place && supports_in_place(c)) out.push_back(Placement::in_place);
+    return out;
+  }
+
   // ---- start-up --------------------------------------------------------
   void send_hello() {
     HelloMessage h;
@@ -354,7 +357,7 @@ class Worker {
       const std::size_t elt = element_size(t.dtype);
       for (std::uint64_t bytes : plan.sizes) {
         CollSizes cs = coll_sizes(t.collective, bytes, elt, m_job.nranks);
-        for (Placement pl : {Placement::out_of_place, Placement::in_place}) {
+        for (Placement pl : planned_placements(t.collective)) {
           MemoryPlan one = plan_memory(t.collective, pl, cs, elt, 1, UINT64_MAX);
           MemoryPlan all = plan_memory(t.collective, pl, cs, elt, plan.iterations, UINT64_MAX);
           if (one.total_bytes > budget) {
