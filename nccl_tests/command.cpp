@@ -181,7 +181,7 @@ LaunchSpec make_launch_spec(const NcclOptions& o, const std::vector<std::string>
   return spec;
 }
 
-int run_nccl_local(const NcclOptions& o, bool json, bool verbose) {
+RunReport run_local_report(const NcclOptions& o, bool show_progress_line) {
   if (!device::available())
     throw Error("this aicloudctl was built without CUDA; 'nccl' needs a build with the CUDA toolkit "
                 "(scripts/build with nvcc present, or -DAICLOUDCTL_CUDA=ON)");
@@ -197,8 +197,8 @@ int run_nccl_local(const NcclOptions& o, bool json, bool verbose) {
   const std::string start_time = iso_time_now();
   Controller c(spec, t0);
   LocalTransport transport(static_cast<int>(spec.ranks.size()), {self, "nccl", "--worker"});
-  drive(c, transport, [](const Controller& ctl) {
-    if (!terminal().progress) return;
+  drive(c, transport, [show_progress_line](const Controller& ctl) {
+    if (!show_progress_line || !terminal().progress) return;
     const auto& r0 = ctl.ranks().front();
     if (!r0.progress) return;
     const auto& p = *r0.progress;
@@ -210,16 +210,19 @@ int run_nccl_local(const NcclOptions& o, bool json, bool verbose) {
     what += " (NCCL ops " + std::to_string(p.completed) + "/" + std::to_string(p.launched) + ")";
     show_progress(what);
   });
-  clear_progress();
+  if (show_progress_line) clear_progress();
 
   std::map<std::string, std::string> env = allowed_env_of_process();
   for (const auto& [k, v] : spec.env)
     if (env_allowed(k)) env[k] = v;
-  RunReport report = build_report(c, env, start_time, iso_time_now(),
-                                  std::chrono::duration<double>(Clock::now() - t0).count());
+  return build_report(c, env, start_time, iso_time_now(), std::chrono::duration<double>(Clock::now() - t0).count());
+}
+
+int run_nccl_local(const NcclOptions& o, bool json, bool verbose) {
+  RunReport report = run_local_report(o, true);
   if (json)
     std::cout << report_to_json(report).dump(2) << "\n";
-  else if (spec.dry_run)
+  else if (report.launch.dry_run)
     std::cout << format_dry_run(report);
   else
     std::cout << format_table(report, verbose);

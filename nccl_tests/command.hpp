@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nccl_tests/controller.hpp"
+#include "nccl_tests/report.hpp"
 
 namespace aicloud::nccl_tests {
 
@@ -45,9 +46,15 @@ std::vector<int> parse_gpu_list(const std::string& text);
 // unknown). Throws UsageError with the flag's name on bad input.
 LaunchSpec make_launch_spec(const NcclOptions& o, const std::vector<std::string>& nodes, int gpu_count);
 
-// Runs the benchmark on this node and prints the table (or JSON). Returns
-// the exit code: 0 ok, 1 failed (timeout, rank failure, wrong data), 130
-// interrupted.
+// Runs the benchmark on this node, one worker process per rank, and returns
+// the report without printing it (certification calls this). Throws
+// UsageError for bad options and Error when nothing can run (no CUDA build,
+// no GPU); everything that fails once ranks run is in the report.
+RunReport run_local_report(const NcclOptions& o, bool show_progress);
+
+// `aicloudctl nccl`: run_local_report, then the table (or JSON) on stdout.
+// Returns the exit code: 0 ok, 1 failed (timeout, rank failure, wrong data),
+// 130 interrupted.
 int run_nccl_local(const NcclOptions& o, bool json, bool verbose);
 
 }  // namespace aicloud::nccl_tests

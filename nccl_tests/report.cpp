@@ -310,6 +310,27 @@ json report_to_json(const RunReport& r) {
   return j;
 }
 
+std::optional<double> busbw_at(const json& report, std::string_view collective, std::uint64_t size,
+                               std::string_view placement) {
+  auto tests = report.find("tests");
+  if (tests == report.end() || !tests->is_array()) return std::nullopt;
+  for (const auto& t : *tests) {
+    if (!t.is_object() || t.value("collective", std::string()) != collective) continue;
+    auto rows = t.find("results");
+    if (rows == t.end() || !rows->is_array()) return std::nullopt;
+    for (const auto& row : *rows) {
+      if (!row.is_object() || row.value("size", std::uint64_t{0}) != size) continue;
+      auto p = row.find(std::string(placement));
+      if (p == row.end() || !p->is_object()) return std::nullopt;
+      auto b = p->find("busbw_gbps");
+      if (b == p->end() || !b->is_number()) return std::nullopt;
+      return b->get<double>();
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::string format_time_us(double us) {
   char buf[32];
   if (!std::isfinite(us)) return "    N/A";

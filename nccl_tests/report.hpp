@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -79,6 +80,13 @@ nlohmann::ordered_json report_to_json(const RunReport& r);
 std::string format_table(const RunReport& r, bool verbose);
 // The --dry-run answer: one line per rank (rank, node, host, pid, GPU, NCCL).
 std::string format_dry_run(const RunReport& r);
+
+// For readers of the JSON document (certification): the bus bandwidth in
+// GB/s of `collective` at row size `size` ("size" in bytes) and placement
+// ("out_of_place" or "in_place"), from the first test of that collective;
+// nullopt when the row is absent or was not run.
+std::optional<double> busbw_at(const nlohmann::ordered_json& report, std::string_view collective, std::uint64_t size,
+                               std::string_view placement = "out_of_place");
 
 // nccl-tests' time column format: %7.0f / %7.1f / %7.2f by magnitude.
 std::string format_time_us(double us);

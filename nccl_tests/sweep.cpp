@@ -61,7 +61,8 @@ MemoryPlan plan_memory(Collective c, Placement p, const CollSizes& sizes, std::s
   iterations = std::max(iterations, 1);
   if (budget_bytes <= m.send_bytes) return m;
   std::uint64_t fit = (budget_bytes - m.send_bytes) / m.slice_stride;
-  m.slices = static_cast<int>(std::min<std::uint64_t>(fit, static_cast<std::uint64_t>(iterations)));
+  m.slices = static_cast<int>(
+      std::min<std::uint64_t>(fit, static_cast<std::uint64_t>(std::min(iterations, k_max_slices))));
   if (m.slices == 0) return m;
   m.batches = (iterations + m.slices - 1) / m.slices;
   m.total_bytes = m.send_bytes + static_cast<std::uint64_t>(m.slices) * m.slice_stride;

@@ -34,6 +34,10 @@ std::vector<std::uint64_t> sweep_sizes(const SweepSpec& spec);
 inline constexpr std::uint64_t k_slice_alignment = 4096;
 std::uint64_t align_up(std::uint64_t bytes, std::uint64_t alignment = k_slice_alignment);
 
+// At most this many slices (and so iterations per batch): one verify
+// launch covers a batch with one grid row per slice.
+inline constexpr int k_max_slices = 1024;
+
 struct MemoryPlan {
   std::uint64_t send_bytes = 0;    // separate send buffer (out-of-place only)
   std::uint64_t slice_bytes = 0;   // one iteration's output (in place: its whole buffer)
@@ -44,8 +48,8 @@ struct MemoryPlan {
   bool fits() const { return slices > 0; }
 };
 
-// Plans one row: as many slices as iterations when they fit in budget_bytes,
-// fewer (and more batches) otherwise.
+// Plans one row: as many slices as iterations (up to k_max_slices) when
+// they fit in budget_bytes, fewer (and more batches) otherwise.
 MemoryPlan plan_memory(Collective c, Placement p, const CollSizes& sizes, std::size_t elt_size, int iterations,
                        std::uint64_t budget_bytes);
 

@@ -394,7 +394,7 @@ class Worker {
         fail("setup", "cuda", err);
         return false;
       }
-    if (plan.check && !device::verify_counters_alloc(m_counters, iters, err)) {
+    if (plan.check && !device::verify_counters_alloc(m_counters, std::min(iters, k_max_slices), err)) {
       fail("setup", "cuda", err);
       return false;
     }
@@ -784,8 +784,10 @@ class Worker {
 }  // namespace
 
 int run_worker_fds(int in_fd, int out_fd) {
-  static Writer* out = new Writer(out_fd);  // leaked on purpose: the reader
-  Inbox* in = new Inbox(in_fd);             // thread may outlive main()
+  // Both leaked on purpose: the reader thread may still be blocked in
+  // read() when the process exits.
+  Writer* out = new Writer(out_fd);
+  Inbox* in = new Inbox(in_fd);
   in->start();
   auto job_msg = in->wait("job", after(120), 1.0, [] {});
   if (!job_msg) return 2;

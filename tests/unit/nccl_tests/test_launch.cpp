@@ -28,14 +28,17 @@ printf '{"type":"ready","rank":%s,"id_digest":"same","init_s":0}\n' "$rank"
 printf '{"type":"done","rank":%s,"status":"ok"}\n' "$rank"
 )SH";
 
-LaunchSpec spec_for(int nranks) {
+// Only the hang test relies on the silence timeout and the abort grace; the
+// others get long ones so that a loaded machine cannot turn a slow shell
+// into a "hang".
+LaunchSpec spec_for(int nranks, double silence_s = 120, double grace_s = 120) {
   LaunchSpec s;
   s.ranks = plan_ranks({"local"}, nranks);
   s.plan.tests = {TestSpec{}};
   s.plan.sizes = {1024};
   s.dry_run = true;
-  s.silence_timeout_s = 1;
-  s.abort_grace_s = 1;
+  s.silence_timeout_s = silence_s;
+  s.abort_grace_s = grace_s;
   return s;
 }
 
@@ -69,7 +72,7 @@ TEST_CASE("local workers rendezvous through the controller over pipes") {
 }
 
 TEST_CASE("workers that hang are found silent, aborted, then killed") {
-  Controller c(spec_for(2), Clock::now());
+  Controller c(spec_for(2, 1, 1), Clock::now());
   // Reads its job and then sleeps without a word; ignores the abort.
   LocalTransport t(2, {"/bin/sh", "-c", "read -r job; exec sleep 600"});
   drive(c, t);

@@ -137,6 +137,14 @@ TEST_CASE("a clean run reports ok with nccl-tests' columns and the JSON fields c
   CHECK(row["in_place"]["busbw_gbps"].is_number());
   CHECK(j["tests"][0]["bus_factor"] == 1.0);
   CHECK(j["problems"].empty());
+  // What certification reads: busbw at a fixed size, from the document.
+  auto parsed = nlohmann::ordered_json::parse(j.dump());
+  REQUIRE(busbw_at(parsed, "all_reduce", 1048576));
+  CHECK(*busbw_at(parsed, "all_reduce", 1048576) == doctest::Approx(1048576.0 / 110e-6 / 1e9));
+  CHECK(busbw_at(parsed, "all_reduce", 1048576, "in_place").has_value());
+  CHECK_FALSE(busbw_at(parsed, "all_reduce", 2097152));
+  CHECK_FALSE(busbw_at(parsed, "all_gather", 1048576));
+  CHECK_FALSE(busbw_at(nlohmann::ordered_json::object(), "all_reduce", 1048576));
 }
 
 TEST_CASE("wrong elements fail the run and are shown with rank, iteration and offset") {

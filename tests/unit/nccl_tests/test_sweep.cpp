@@ -82,6 +82,11 @@ TEST_CASE("memory plan: one slice per iteration when it fits, batches otherwise"
   CHECK(m.batches == 10);
   m = plan_memory(Collective::all_reduce, Placement::out_of_place, cs, 4, 20, 20ull << 30);
   CHECK_FALSE(m.fits());
+  // Many tiny iterations: at most k_max_slices per batch.
+  cs = coll_sizes(Collective::all_reduce, 8, 4, 8);
+  m = plan_memory(Collective::all_reduce, Placement::out_of_place, cs, 4, 5000, 1ull << 30);
+  CHECK(m.slices == k_max_slices);
+  CHECK(m.batches == 5);
 }
 
 TEST_CASE("memory plan: in place the slice is the larger buffer; strides are aligned") {
