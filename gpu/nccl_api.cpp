@@ -92,11 +92,15 @@ std::vector<std::string> nccl_search_list() {
   for (const char* var : {"VIRTUAL_ENV", "CONDA_PREFIX"})
     if (const char* v = std::getenv(var); v && *v) prefixes.emplace_back(v);
   std::string home = home_dir();
-  if (!home.empty()) prefixes.push_back(home + "/.local");
+  if (!home.empty()) {
+    prefixes.push_back(home + "/.local");
+    prefixes.push_back(home + "/.pyenv/versions/*");
+  }
   for (const char* p : {"/usr/local", "/usr", "/opt/conda"}) prefixes.emplace_back(p);
   for (const auto& prefix : prefixes)
     for (const char* kind : {"site-packages", "dist-packages"})
-      add_glob(list, prefix + "/lib/python3*/" + kind + "/nvidia/nccl*/lib/libnccl.so.2");
+      for (const char* sub : {"nvidia/nccl*/lib", "nvidia/cu1*/lib"})
+        add_glob(list, prefix + "/lib/python3*/" + kind + "/" + sub + "/libnccl.so.2");
   // Keep the first occurrence of each candidate.
   std::vector<std::string> unique;
   std::set<std::string> seen;

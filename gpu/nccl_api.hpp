@@ -142,8 +142,10 @@ inline constexpr const char* k_nccl_library_env = "AICLOUDCTL_NCCL_LIBRARY";
 
 // Where NCCL is looked for, in order, when no explicit path is given:
 // "libnccl.so.2" (LD_LIBRARY_PATH, ld.so.cache), the CUDA toolkit folders,
-// then nvidia/nccl/lib inside the Python site-packages of $VIRTUAL_ENV,
-// $CONDA_PREFIX, ~/.local, /usr/local, /usr and /opt/conda (globbed).
+// then nvidia/nccl*/lib and nvidia/cu1*/lib (the CUDA 13 wheels' layout)
+// inside the Python site-packages of $VIRTUAL_ENV,
+// $CONDA_PREFIX, ~/.local, ~/.pyenv/versions/*, /usr/local, /usr and
+// /opt/conda (globbed).
 std::vector<std::string> nccl_search_list();
 
 struct NcclLoadResult {

@@ -168,8 +168,14 @@ def cmd_run(args):
 
 
 def cmd_compare(args):
-    ours = json.load(open(args.ours))
-    torch_doc = json.load(open(args.torch))
+    try:
+        ours = json.load(open(args.ours))
+    except (OSError, ValueError) as e:
+        ours = {"status": "unreadable: %s" % e}
+    try:
+        torch_doc = json.load(open(args.torch))
+    except (OSError, ValueError) as e:
+        torch_doc = {"error": "no torch.distributed results: %s" % e, "results": []}
     ref = {(r["collective"], r["placement"], r["size"]): r for r in torch_doc["results"]}
     nranks = len(ours.get("ranks", []))
     rows, verdict_rows = [], []
@@ -190,16 +196,24 @@ def cmd_compare(args):
                          "ours_busbw_gbps": p["busbw_gbps"], "torch_busbw_gbps": r["busbw_gbps"],
                          "algbw_ratio": ratio, "busbw_ratio": bus_ratio,
                          "within_3pct": ratio is not None and abs(ratio - 1) <= 0.03,
-                         "ours_wrong": p["wrong"], "counted_in_verdict": counted}
+                         "ours_wrong": p["wrong"], "ours_checked": p.get("checked"),
+                         "ours_p5_us": (p.get("stats_us") or {}).get("p5"),
+                         "ours_p95_us": (p.get("stats_us") or {}).get("p95"),
+                         "ours_cv": (p.get("stats_us") or {}).get("cv"),
+                         "torch_p5_us": percentile(r.get("times_us", []), 5),
+                         "torch_p95_us": percentile(r.get("times_us", []), 95),
+                         "algorithm": p.get("algorithm"), "protocol": p.get("protocol"),
+                         "counted_in_verdict": counted}
                 if no_data:
                     entry["note"] = "one rank in place: NCCL moves no data, the time is launch overhead"
                 rows.append(entry)
                 if counted:
                     verdict_rows.append(entry)
-    doc = {"ours": {"status": ours.get("status"), "nccl": ours.get("nccl"), "cuda": ours.get("cuda"),
-                    "nranks": nranks,
+    doc = {"ours": {"status": ours.get("status"), "exit_code": ours.get("exit_code"), "nccl": ours.get("nccl"),
+                    "cuda": ours.get("cuda"), "nranks": nranks, "problems": ours.get("problems"),
+                    "duration_s": ours.get("duration_s"),
                     "gpus": [r.get("gpu", {}).get("name") if r.get("gpu") else None for r in ours.get("ranks", [])]},
-           "torch": {k: torch_doc.get(k) for k in ("torch", "cuda", "nccl", "world_size", "gpus", "method")},
+           "torch": {k: torch_doc.get(k) for k in ("torch", "cuda", "nccl", "world_size", "gpus", "method", "error")},
            "criterion": "algbw (and busbw) of aicloudctl within 3% of torch.distributed, sizes >= 64 MiB",
            "rows": rows,
            "verdict_rows": len(verdict_rows),
