@@ -9,7 +9,7 @@
 #include <climits>
 #include <cstring>
 
-#include "common/process.hpp"
+#include "common/process.hpp"  // find_program
 
 extern char** environ;
 
@@ -24,7 +24,8 @@ void close_pair(int p[2]) {
 
 }  // namespace
 
-PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env) {
+PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env,
+                           const std::string& cwd) {
   PipeChild c;
   if (argv.empty()) {
     c.error = "empty command";
@@ -69,6 +70,11 @@ PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<
     ::dup2(err_p[1], 2);
     ::signal(SIGPIPE, SIG_DFL);
     ::signal(SIGINT, SIG_DFL);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      int e = errno;
+      (void)!::write(exec_p[1], &e, sizeof e);
+      ::_exit(127);
+    }
     ::execve(exe.c_str(), args.data(), envp.data());
     int e = errno;
     (void)!::write(exec_p[1], &e, sizeof e);

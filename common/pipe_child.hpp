@@ -1,6 +1,6 @@
 // A child process whose stdin, stdout and stderr are pipes held by the
 // caller, for programs that talk to their children line by line while they
-// run (run_process in process.hpp waits for the end instead). The child runs
+// run; run_process (process.hpp) is built on it and waits for the end. The child runs
 // in its own process group so that it and everything it started can be
 // killed together.
 #pragma once
@@ -23,8 +23,11 @@ struct PipeChild {
 };
 
 // Starts argv[0] (searched in PATH unless it contains '/') with the
-// inherited environment plus extra_env.
-PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env = {});
+// inherited environment plus extra_env, in `cwd` when not empty. A program
+// that is missing or cannot be executed (or a cwd that cannot be entered)
+// is reported in `error`, never as a started child.
+PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env = {},
+                           const std::string& cwd = "");
 
 // Collects the child's exit status; with block=false returns false while it
 // still runs. exit_code is set when it exited, signal when a signal killed it.
