@@ -4,45 +4,64 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/interrupt.hpp"
 
 namespace aicloud::nccl_tests {
 
-void drive(Controller& c, RankTransport& t, const std::function<void(const Controller&)>& on_progress) {
-  auto send_all = [&](const std::vector<Outbound>& out) {
+void drive_many(const std::vector<DriveTarget>& targets,
+                const std::function<void(std::size_t, const Controller&)>& on_progress) {
+  auto send_all = [](RankTransport& t, const std::vector<Outbound>& out) {
     for (const auto& o : out) t.send(o.rank, o.line);
   };
-  send_all(c.begin());
+  for (const auto& x : targets) send_all(*x.transport, x.controller->begin());
+  // One transport waits up to 200 ms per turn; several share that budget.
+  const auto wait = std::chrono::milliseconds(std::max<long>(10, 200 / std::max<long>(1, static_cast<long>(targets.size()))));
   auto last_progress = Clock::now();
-  while (!c.finished()) {
-    for (const auto& ev : t.poll(std::chrono::milliseconds(200))) {
+  for (;;) {
+    bool all_finished = true;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      Controller& c = *targets[i].controller;
+      RankTransport& t = *targets[i].transport;
+      if (c.finished()) continue;
+      all_finished = false;
+      for (const auto& ev : t.poll(wait)) {
+        const auto now = Clock::now();
+        switch (ev.kind) {
+          case RankEvent::line:
+            send_all(t, c.on_line(ev.rank, ev.text, now));
+            break;
+          case RankEvent::stderr_line:
+            c.on_stderr(ev.rank, ev.text);
+            break;
+          case RankEvent::exited:
+            send_all(t, c.on_exit(ev.rank, ev.exit_code, ev.signal, now));
+            break;
+        }
+      }
       const auto now = Clock::now();
-      switch (ev.kind) {
-        case RankEvent::line:
-          send_all(c.on_line(ev.rank, ev.text, now));
-          break;
-        case RankEvent::stderr_line:
-          c.on_stderr(ev.rank, ev.text);
-          break;
-        case RankEvent::exited:
-          send_all(c.on_exit(ev.rank, ev.exit_code, ev.signal, now));
-          break;
+      if (interrupted() && !c.interrupted()) send_all(t, c.abort_all("interrupted (Ctrl-C)", "interrupted", now));
+      send_all(t, c.on_tick(now));
+      for (int r : c.ranks_to_kill(now)) {
+        t.kill(r);
+        c.mark_killed(r);
       }
     }
+    if (all_finished) return;
     const auto now = Clock::now();
-    if (interrupted() && !c.interrupted()) send_all(c.abort_all("interrupted (Ctrl-C)", "interrupted", now));
-    send_all(c.on_tick(now));
-    for (int r : c.ranks_to_kill(now)) {
-      t.kill(r);
-      c.mark_killed(r);
-    }
     if (on_progress && now - last_progress >= std::chrono::seconds(1)) {
-      on_progress(c);
+      for (std::size_t i = 0; i < targets.size(); ++i) on_progress(i, *targets[i].controller);
       last_progress = now;
     }
   }
+}
+
+void drive(Controller& c, RankTransport& t, const std::function<void(const Controller&)>& on_progress) {
+  std::function<void(std::size_t, const Controller&)> each;
+  if (on_progress) each = [&on_progress](std::size_t, const Controller& ctl) { on_progress(ctl); };
+  drive_many({{&c, &t}}, each);
 }
 
 LocalTransport::LocalTransport(int nranks, const std::vector<std::string>& argv,

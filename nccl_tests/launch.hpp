@@ -43,6 +43,16 @@ class RankTransport {
 // line. Returns when Controller::finished().
 void drive(Controller& c, RankTransport& t, const std::function<void(const Controller&)>& on_progress = {});
 
+// Several independent launches at once (the groups of one localisation
+// round): each controller over its own transport, until all have finished.
+// Ctrl-C aborts every one of them.
+struct DriveTarget {
+  Controller* controller = nullptr;
+  RankTransport* transport = nullptr;
+};
+void drive_many(const std::vector<DriveTarget>& targets,
+                const std::function<void(std::size_t, const Controller&)>& on_progress = {});
+
 // One local child process per rank, each started from `argv` (usually
 // {self_executable(), "nccl", "--worker"}) with `env` added.
 class LocalTransport : public RankTransport {

@@ -156,6 +156,42 @@ std::vector<Group> plan_gpu_pairs(const Plan& plan, int node, int first_round) {
   return out;
 }
 
+LaunchSpec group_launch_spec(const Plan& plan, const Group& group, const LaunchSpec& base) {
+  LaunchSpec spec = base;
+  spec.ranks.clear();
+  std::map<int, int> local;  // node -> next local rank
+  for (const auto& m : group.members) {
+    RankSpec r;
+    r.rank = static_cast<int>(spec.ranks.size());
+    r.node = plan.nodes.at(static_cast<std::size_t>(m.node));
+    r.local_rank = local[m.node]++;
+    r.device = m.gpu;
+    spec.ranks.push_back(r);
+  }
+  for (const auto& [k, v] : group.env) spec.env[k] = v;
+  return spec;
+}
+
+Measurement measurement_from(const Group& group, const RunReport& report, std::uint64_t size) {
+  Measurement m;
+  m.group_id = group.id;
+  m.ok = report.exit_code == 0;
+  for (const auto& t : report.tests) {
+    if (t.spec.collective != Collective::all_reduce) continue;
+    for (const auto& row : t.rows) {
+      m.wrong += row.out_of_place.wrong + row.in_place.wrong;
+      if (row.size_bytes == size && row.out_of_place.present) m.busbw_gbps = row.out_of_place.bw.busbw_gbps;
+    }
+  }
+  if (m.wrong) m.ok = true;  // a completed run with wrong data is judged as wrong, not failed
+  if (!report.problems.empty() && m.wrong == 0) m.error = report.problems.front().message;
+  if (m.ok && m.wrong == 0 && m.busbw_gbps == 0 && report.exit_code == 0) {
+    m.ok = false;
+    m.error = "no all_reduce row of " + std::to_string(size) + " bytes";
+  }
+  return m;
+}
+
 Attribution attribute(const Plan& plan, const std::vector<Group>& groups, const std::vector<Measurement>& measurements,
                       const Thresholds& th) {
   Attribution a;

@@ -25,10 +25,14 @@
 // when no node stands out.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "nccl_tests/controller.hpp"
+#include "nccl_tests/report.hpp"
 
 namespace aicloud::nccl_tests::localize {
 
@@ -108,6 +112,16 @@ struct Attribution {
   std::vector<int> good;      // nodes that passed every group they were in
   std::vector<int> intra_bad; // nodes whose intra-node group was bad (GPU pairs next)
 };
+
+// The launch of one group: its members become ranks (node names from the
+// plan, device = GPU index), with `base`'s plan and timeouts, and the
+// group's environment (NCCL_ALGO=Ring) on top of base.env.
+LaunchSpec group_launch_spec(const Plan& plan, const Group& group, const LaunchSpec& base);
+
+// A group's finished run as attribute() needs it: ok when the run was ok,
+// the out-of-place all_reduce busbw at `size`, wrong elements, and the
+// first problem as the error.
+Measurement measurement_from(const Group& group, const RunReport& report, std::uint64_t size);
 
 // `groups` are all planned groups (survey plus any confirm/gpu_pairs);
 // groups without a measurement are ignored.

@@ -121,3 +121,18 @@ TEST_CASE("a worker program that cannot be started is reported as such") {
   REQUIRE(has_kind(c, "exited"));
   CHECK(c.problems().front().message.find("not found") != std::string::npos);
 }
+
+TEST_CASE("several launches run at once; a hung one does not hold up the others") {
+  Controller good(spec_for(2), Clock::now());
+  Controller other(spec_for(3), Clock::now());
+  Controller hung(spec_for(2, 1, 1), Clock::now());
+  LocalTransport tg(2, {"/bin/sh", "-c", k_good_worker});
+  LocalTransport to(3, {"/bin/sh", "-c", k_good_worker});
+  LocalTransport th(2, {"/bin/sh", "-c", "read -r job; exec sleep 600"});
+  drive_many({{&good, &tg}, {&other, &to}, {&hung, &th}});
+  CHECK(good.finished());
+  CHECK(good.all_ok());
+  CHECK(other.all_ok());
+  CHECK(hung.finished());
+  CHECK(has_kind(hung, "killed"));
+}

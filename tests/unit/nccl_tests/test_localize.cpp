@@ -283,3 +283,70 @@ TEST_CASE("confirm pairs spread over good partners and extra rounds") {
   CHECK(c[0].nodes[1] != c[1].nodes[1]);
   CHECK(c[0].stage == Stage::confirm);
 }
+
+TEST_CASE("a group becomes a launch: members as ranks, Ring forced on top of the base environment") {
+  Plan p = plan_survey(names(4), 8);
+  const Group* pair = nullptr;
+  for (const auto& g : p.groups)
+    if (g.id == "pair:n1+n3") pair = &g;
+  REQUIRE(pair);
+  aicloud::nccl_tests::LaunchSpec base;
+  base.plan.sizes = {1ull << 30};
+  base.phase_timeout_s = 60;
+  base.env = {{"NCCL_IB_HCA", "mlx5"}, {"NCCL_ALGO", "Tree"}};
+  auto spec = group_launch_spec(p, *pair, base);
+  REQUIRE(spec.ranks.size() == 16);
+  CHECK(spec.ranks[0].node == "n1");
+  CHECK(spec.ranks[8].node == "n3");
+  CHECK(spec.ranks[8].rank == 8);
+  CHECK(spec.ranks[8].local_rank == 0);
+  CHECK(spec.ranks[15].device == 7);
+  CHECK(spec.env.at("NCCL_ALGO") == "Ring");
+  CHECK(spec.env.at("NCCL_IB_HCA") == "mlx5");
+  CHECK(spec.phase_timeout_s == 60);
+  CHECK(spec.plan.sizes == base.plan.sizes);
+  const Group& rail = p.groups[4];  // rail:0
+  REQUIRE(rail.stage == Stage::rail);
+  auto rs = group_launch_spec(p, rail, base);
+  REQUIRE(rs.ranks.size() == 4);
+  CHECK(rs.ranks[3].node == "n3");
+  CHECK(rs.ranks[3].local_rank == 0);
+  CHECK(rs.ranks[3].device == 0);
+}
+
+TEST_CASE("a finished run becomes a measurement") {
+  using namespace aicloud::nccl_tests;
+  Group g;
+  g.id = "pair:a+b";
+  RunReport r;
+  r.exit_code = 0;
+  TestResult t;
+  t.spec = TestSpec{};
+  RowResult row;
+  row.size_bytes = 1ull << 30;
+  row.out_of_place.present = true;
+  row.out_of_place.bw.busbw_gbps = 91.5;
+  t.rows.push_back(row);
+  r.tests.push_back(t);
+  Measurement m = measurement_from(g, r, 1ull << 30);
+  CHECK(m.group_id == "pair:a+b");
+  CHECK(m.ok);
+  CHECK(m.busbw_gbps == 91.5);
+  CHECK(m.error.empty());
+  // Wrong data: a completed run, judged as wrong.
+  r.tests[0].rows[0].out_of_place.wrong = 3;
+  r.exit_code = 1;
+  m = measurement_from(g, r, 1ull << 30);
+  CHECK(m.ok);
+  CHECK(m.wrong == 3);
+  // A timeout: failed, with the reason.
+  r.tests[0].rows.clear();
+  r.problems.push_back({2, "timed", "timeout", "rank 2 (b GPU 2): waiting on the GPU for more than 120 s"});
+  m = measurement_from(g, r, 1ull << 30);
+  CHECK_FALSE(m.ok);
+  CHECK(m.error.find("rank 2") != std::string::npos);
+  // Clean exit but no row of that size: not a measurement.
+  RunReport empty;
+  m = measurement_from(g, empty, 1ull << 30);
+  CHECK_FALSE(m.ok);
+}
