@@ -5,7 +5,12 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "common/process.hpp"
@@ -22,6 +27,23 @@ namespace pt = aicloud::nccl_tests::pattern;
 namespace {
 
 int g_gpus = 0;
+std::string g_bin;
+
+// The aicloudctl to run: $AICLOUDCTL (scripts/gpu-check sets it), the build
+// tree's, or the one next to this test in scripts/gpu-bundle's layout.
+std::string find_aicloudctl(const char* argv0) {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("AICLOUDCTL"); env && *env) candidates.emplace_back(env);
+  candidates.emplace_back(AICLOUDCTL_BIN);
+  std::string self = argv0;
+  auto slash = self.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : self.substr(0, slash);
+  candidates.push_back(dir + "/../aicloudctl");
+  candidates.push_back(dir + "/../../../aicloudctl");
+  for (const auto& c : candidates)
+    if (::access(c.c_str(), X_OK) == 0) return c;
+  return "";
+}
 
 struct Run {
   ProcessResult r;
@@ -29,7 +51,7 @@ struct Run {
 };
 
 Run run_json(std::vector<std::string> args) {
-  args.insert(args.begin(), {AICLOUDCTL_BIN, "--json", "nccl"});
+  args.insert(args.begin(), {g_bin, "--json", "nccl"});
   ProcessOptions o;
   o.timeout = std::chrono::seconds(300);
   Run run{run_process(args, o), {}};
@@ -167,6 +189,11 @@ int main(int argc, char** argv) {
   if (g_gpus <= 0) {
     std::printf("SKIP: no CUDA GPU here (%s)\n", err.empty() ? "0 devices" : err.c_str());
     return 77;
+  }
+  g_bin = find_aicloudctl(argv[0]);
+  if (g_bin.empty()) {
+    std::printf("FAIL: no aicloudctl binary (set AICLOUDCTL)\n");
+    return 1;
   }
   doctest::Context ctx(argc, argv);
   return ctx.run();
