@@ -1,7 +1,5 @@
 #include "nccl_tests/command.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +7,7 @@
 
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "common/hostinfo.hpp"
 #include "common/pipe_child.hpp"
 #include "common/strings.hpp"
 #include "common/term.hpp"
@@ -66,12 +65,6 @@ std::vector<T> parse_list(const std::string& flag, const std::vector<std::string
   }
   if (out.empty()) throw UsageError(flag + ": empty list");
   return out;
-}
-
-std::string hostname() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
 }
 
 }  // namespace
@@ -189,12 +182,12 @@ RunReport run_local_report(const NcclOptions& o, bool show_progress_line) {
   const int count = device::device_count(count_error);
   if (count <= 0 && !o.dry_run && o.ranks_per_node == 0 && parse_gpu_list(o.gpus).empty())
     throw Error("no CUDA GPU on this node" + (count_error.empty() ? std::string() : " (" + count_error + ")"));
-  LaunchSpec spec = make_launch_spec(o, {hostname()}, count);
+  LaunchSpec spec = make_launch_spec(o, {host_name()}, count);
 
   std::string self = self_executable();
   if (self.empty()) throw Error("cannot find this program's own executable (/proc/self/exe)");
   const auto t0 = Clock::now();
-  const std::string start_time = iso_time_now();
+  const std::string start_time = utc_now_iso();
   Controller c(spec, t0);
   LocalTransport transport(static_cast<int>(spec.ranks.size()), {self, "nccl", "--worker"});
   drive(c, transport, [show_progress_line](const Controller& ctl) {
@@ -215,7 +208,7 @@ RunReport run_local_report(const NcclOptions& o, bool show_progress_line) {
   std::map<std::string, std::string> env = allowed_env_of_process();
   for (const auto& [k, v] : spec.env)
     if (env_allowed(k)) env[k] = v;
-  return build_report(c, env, start_time, iso_time_now(), std::chrono::duration<double>(Clock::now() - t0).count());
+  return build_report(c, env, start_time, utc_now_iso(), std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
 int run_nccl_local(const NcclOptions& o, bool json, bool verbose) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <set>
 
 #include "common/strings.hpp"
@@ -113,15 +112,6 @@ std::vector<TestResult> combine_results(const LaunchSpec& spec,
     out.push_back(std::move(tr));
   }
   return out;
-}
-
-std::string iso_time_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 RunReport build_report(const Controller& c, std::map<std::string, std::string> env, std::string start_time,

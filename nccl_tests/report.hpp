@@ -91,6 +91,5 @@ std::optional<double> busbw_at(const nlohmann::ordered_json& report, std::string
 // nccl-tests' time column format: %7.0f / %7.1f / %7.2f by magnitude.
 std::string format_time_us(double us);
 
-std::string iso_time_now();
 
 }  // namespace aicloud::nccl_tests

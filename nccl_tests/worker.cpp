@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/hostinfo.hpp"
 #include "common/interrupt.hpp"
 #include "common/sha256.hpp"
 #include "common/strings.hpp"
@@ -149,12 +150,6 @@ class Inbox {
   std::string m_reason;
 };
 
-std::string hostname() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
 bool hex_to_id(const std::string& hex, gpu::NcclUniqueId& id) {
   if (hex.size() != 2 * sizeof id.internal) return false;
   for (std::size_t i = 0; i < sizeof id.internal; ++i) {
@@ -264,7 +259,7 @@ class Worker {
   void send_hello() {
     HelloMessage h;
     h.rank = m_job.rank;
-    h.host = hostname();
+    h.host = host_name();
     h.pid = static_cast<long>(::getpid());
     h.tool_version = tool_version();
     gpu::NcclLoadResult lr = gpu::load_nccl(m_api, m_job.nccl_library);
