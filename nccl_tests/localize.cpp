@@ -77,6 +77,40 @@ std::string gbps(double v) {
   return buf;
 }
 
+// One measured pair of entities (nodes, or GPUs of one node).
+struct PairResult {
+  int a = 0, b = 0;
+  bool bad = false;
+};
+
+// Repeatedly blames the entity that is bad with more than half of its
+// partners (at least two pairs), counting only the pairs that no entity
+// blamed so far explains; returns the blamed entities in order.
+std::vector<int> greedy_blame(const std::vector<PairResult>& pairs) {
+  std::set<int> blamed;
+  std::vector<int> order;
+  for (;;) {
+    std::map<int, std::pair<int, int>> count;  // entity -> bad, total
+    for (const auto& p : pairs) {
+      if (blamed.count(p.a) || blamed.count(p.b)) continue;
+      for (int x : {p.a, p.b}) {
+        count[x].second++;
+        if (p.bad) count[x].first++;
+      }
+    }
+    int best = -1;
+    double frac = 0.5;
+    for (const auto& [who, c] : count)
+      if (c.second >= 2 && c.first > 0 && static_cast<double>(c.first) / c.second > frac) {
+        frac = static_cast<double>(c.first) / c.second;
+        best = who;
+      }
+    if (best < 0) return order;
+    blamed.insert(best);
+    order.push_back(best);
+  }
+}
+
 }  // namespace
 
 Plan plan_survey(const std::vector<std::string>& nodes, int gpus_per_node) {
@@ -271,30 +305,11 @@ Attribution attribute(const Plan& plan, const std::vector<Group>& groups, const 
       a.findings.push_back(f);
       continue;
     }
-    // Greedy explanation over GPUs, as for nodes below.
-    std::map<int, std::pair<int, int>> count;  // gpu -> bad, total
-    std::set<int> blamed;
-    auto recount = [&] {
-      count.clear();
-      for (const Group* g : gp) {
-        if (blamed.count(g->gpus[0]) || blamed.count(g->gpus[1])) continue;
-        for (int x : g->gpus) {
-          count[x].second++;
-          if (bad(*g)) count[x].first++;
-        }
-      }
-    };
-    for (;;) {
-      recount();
-      int best = -1;
-      double frac = 0.5;
-      for (auto& [gpu, c] : count)
-        if (c.second >= 2 && c.first > 0 && static_cast<double>(c.first) / c.second > frac) {
-          frac = static_cast<double>(c.first) / c.second;
-          best = gpu;
-        }
-      if (best < 0) break;
-      blamed.insert(best);
+    std::vector<PairResult> gpu_pairs;
+    for (const Group* g : gp) gpu_pairs.push_back({g->gpus[0], g->gpus[1], bad(*g)});
+    const std::vector<int> blamed_gpus = greedy_blame(gpu_pairs);
+    const std::set<int> blamed(blamed_gpus.begin(), blamed_gpus.end());
+    for (int best : blamed_gpus) {
       Finding f;
       f.kind = "gpu";
       f.node = node;
@@ -341,28 +356,10 @@ Attribution attribute(const Plan& plan, const std::vector<Group>& groups, const 
   std::vector<const Group*> pairs;
   for (const auto& g : groups)
     if (g.stage == Stage::pairs && measured(g)) pairs.push_back(&g);
-  std::set<int> blamed;
-  std::vector<int> blame_order;
-  for (;;) {
-    std::map<int, std::pair<int, int>> count;
-    for (const Group* g : pairs) {
-      if (blamed.count(g->nodes[0]) || blamed.count(g->nodes[1])) continue;
-      for (int x : g->nodes) {
-        count[x].second++;
-        if (bad(*g)) count[x].first++;
-      }
-    }
-    int best = -1;
-    double frac = 0.5;
-    for (auto& [node, c] : count)
-      if (c.second >= 2 && c.first > 0 && static_cast<double>(c.first) / c.second > frac) {
-        frac = static_cast<double>(c.first) / c.second;
-        best = node;
-      }
-    if (best < 0) break;
-    blamed.insert(best);
-    blame_order.push_back(best);
-  }
+  std::vector<PairResult> node_pairs;
+  for (const Group* g : pairs) node_pairs.push_back({g->nodes[0], g->nodes[1], bad(*g)});
+  const std::vector<int> blame_order = greedy_blame(node_pairs);
+  const std::set<int> blamed(blame_order.begin(), blame_order.end());
   std::set<int> suspects;
   for (int node : blame_order) {
     Finding f;
