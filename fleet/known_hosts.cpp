@@ -243,7 +243,7 @@ void KnownHosts::append_locked(const std::vector<std::string>& names, std::strin
   std::vector<std::string> lowered;
   for (const auto& n : names) lowered.push_back(to_lower(n));
   std::string line = join(lowered, ",") + " " + std::string(type) + " " + base64_encode(blob);
-  int fd = ::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(m_path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw Error("cannot write known_hosts " + m_path + ": " + std::strerror(errno));
   ::flock(fd, LOCK_EX);
   std::string out;

@@ -103,6 +103,7 @@ Target parse_jump_spec(const std::string& spec) {
     if (t.user.empty()) throw bad("has an empty user");
   }
   std::string port;
+  bool has_port = false;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
     if (close == std::string::npos) throw bad("has '[' without ']'");
@@ -111,11 +112,13 @@ Target parse_jump_spec(const std::string& spec) {
     if (!after.empty()) {
       if (after.front() != ':') throw bad("has text after ']'");
       port = after.substr(1);
+      has_port = true;
     }
   } else if (std::count(rest.begin(), rest.end(), ':') == 1) {
     auto colon = rest.find(':');
     t.address = rest.substr(0, colon);
     port = rest.substr(colon + 1);
+    has_port = true;
   } else {
     t.address = rest;  // a name, an IPv4 address or a bare IPv6 address
   }
@@ -123,7 +126,7 @@ Target parse_jump_spec(const std::string& spec) {
   for (char c : t.address)
     if (static_cast<unsigned char>(c) <= ' ' || c == '\'' || c == '"' || c == '`' || c == '$' || c == ';' || c == '\\')
       throw bad("has a character that cannot be in a host name");
-  if (!port.empty()) {
+  if (has_port) {
     t.port = parse_port(port);
     if (t.port < 0) throw bad("has an invalid port");
   }
