@@ -21,6 +21,7 @@ void setup_hostkeys(CLI::App& app, Context& ctx) {
   CLI::App* list = app.add_subcommand("list", "List the keys in known_hosts (and which inventory hosts they cover)");
   list->fallthrough();
   add_inventory_flags(*list, *list_opts);
+  add_ssh_config_flags(*list, *list_opts);
   set_examples(*list, "  aicloudctl hostkeys list -i racks/phx1.yaml\n  aicloudctl hostkeys list --known-hosts racks/phx1.known_hosts\n");
   list->callback([&ctx, list_opts] { ctx.action = [&ctx, list_opts] { return fleet::hostkeys_list(*list_opts, ctx.json); }; });
 
@@ -31,6 +32,7 @@ void setup_hostkeys(CLI::App& app, Context& ctx) {
   forget->add_option("-i,--inventory", forget_opts->inventory, "Inventory file")->type_name("FILE")->required();
   forget->add_option("--known-hosts", forget_opts->known_hosts, "known_hosts file (default: beside the inventory)")
       ->type_name("FILE");
+  add_ssh_config_flags(*forget, *forget_opts);
   forget->add_option("selector", *selector, "Hosts to forget (node set, @group, rack=R, ...)")->required()->type_name("SEL");
   set_examples(*forget, "  aicloudctl hostkeys forget -i racks/phx1.yaml 'gpu-a12-[03,07]'\n");
   forget->callback([&ctx, forget_opts, selector] {

@@ -30,6 +30,12 @@ void add_inventory_flags(CLI::App& app, fleet::ConnectionOptions& o) {
       ->type_name("FILE");
 }
 
+void add_ssh_config_flags(CLI::App& app, fleet::ConnectionOptions& o) {
+  app.add_option("--ssh-config", o.ssh_config, "OpenSSH client config to use instead of ~/.ssh/config")
+      ->type_name("FILE");
+  app.add_flag("--no-ssh-config", o.no_ssh_config, "Do not read any OpenSSH client config");
+}
+
 void add_connection_flags(CLI::App& app, fleet::ConnectionOptions& o) {
   add_inventory_flags(app, o);
   app.add_option_function<std::string>(
@@ -46,9 +52,7 @@ void add_connection_flags(CLI::App& app, fleet::ConnectionOptions& o) {
   app.add_option("--identity", o.identities, "Private key file to try first (repeatable); then ssh-agent")
       ->type_name("FILE")
       ->allow_extra_args(false);
-  app.add_option("--ssh-config", o.ssh_config, "OpenSSH client config to use instead of ~/.ssh/config")
-      ->type_name("FILE");
-  app.add_flag("--no-ssh-config", o.no_ssh_config, "Do not read any OpenSSH client config");
+  add_ssh_config_flags(app, o);
   app.add_option_function<std::string>(
          "--connect-timeout",
          [&o](const std::string& v) { o.connect_timeout = duration_value("--connect-timeout", v, false); },

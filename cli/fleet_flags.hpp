@@ -19,4 +19,8 @@ void add_connection_flags(CLI::App& app, fleet::ConnectionOptions& options);
 // inventory and known_hosts but do not connect).
 void add_inventory_flags(CLI::App& app, fleet::ConnectionOptions& options);
 
+// Only --ssh-config and --no-ssh-config (they decide which HostName and
+// Port a host's known_hosts entry is filed under).
+void add_ssh_config_flags(CLI::App& app, fleet::ConnectionOptions& options);
+
 }  // namespace aicloud::cli

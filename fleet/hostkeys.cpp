@@ -23,10 +23,6 @@
 
 namespace aicloud::fleet {
 
-std::vector<std::string> known_hosts_names(const std::string& address, int port) {
-  return {KnownHosts::host_key_name(address, port)};
-}
-
 namespace {
 
 struct ScanRow {
@@ -156,17 +152,16 @@ int hostkeys_list(const ConnectionOptions& o, bool json) {
   std::vector<Target> targets;
   if (!o.inventory.empty()) targets = load_selection(o).targets;
   auto entries = known.entries();
+  std::vector<std::string> names;
+  for (const auto& t : targets) names.push_back(known_hosts_name(t, o));
   std::vector<std::vector<std::string>> hosts_of(entries.size());
   std::vector<std::string> missing;
   for (const auto& t : targets) {
     bool found = false;
     for (std::size_t e = 0; e < entries.size(); ++e) {
-      for (const auto& n : known_hosts_names(t.address, t.port)) {
-        if (entries[e].marker.empty() && known.line_matches(entries[e], n)) {
-          hosts_of[e].push_back(t.name);
-          found = true;
-          break;
-        }
+      if (entries[e].marker.empty() && known.line_matches(entries[e], names[&t - targets.data()])) {
+        hosts_of[e].push_back(t.name);
+        found = true;
       }
     }
     if (!found) missing.push_back(t.name);
@@ -217,8 +212,7 @@ int hostkeys_forget(const ConnectionOptions& o, const std::string& selector, boo
   std::string path = known_hosts_path(o);
   KnownHosts known = KnownHosts::load(path);
   std::vector<std::string> names;
-  for (const auto& t : sel.targets)
-    for (auto& n : known_hosts_names(t.address, t.port)) names.push_back(n);
+  for (const auto& t : sel.targets) names.push_back(known_hosts_name(t, o));
   std::size_t removed = known.forget(names);
   if (json) {
     std::vector<std::string> hosts;

@@ -12,10 +12,6 @@
 
 namespace aicloud::fleet {
 
-// The known_hosts names of a target as written by scan/accept-new:
-// "addr" or "[addr]:port" (port 22 when the inventory gives none).
-std::vector<std::string> known_hosts_names(const std::string& address, int port);
-
 // Each returns the exit code (0, 4 when a host was unreachable or its key
 // changed, 130 on Ctrl-C) and prints a table or, with json, one document.
 int hostkeys_scan(const ConnectionOptions& options, bool json);

@@ -39,7 +39,7 @@ struct MaxFail {
 MaxFail parse_max_fail(std::string_view text);
 
 // Default fan-out, chosen by measurement (bench/README.md, "## exec").
-inline constexpr int k_default_forks = 64;
+inline constexpr int k_default_forks = 128;
 
 struct ConnectionOptions {
   std::string inventory;               // -i/--inventory

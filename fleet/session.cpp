@@ -249,7 +249,67 @@ int tcp_connect(const std::string& host, int port, Clock::time_point deadline, C
   return -1;
 }
 
+// Steps 1-3 of the ssh_config order: (1) the host as "Host" blocks see it:
+// the inventory name when it is a plain host name (so "Host gpu-*" works),
+// else the address; (2) ssh_config, before our values so that it cannot
+// overwrite them; (3) inventory and command-line values.
+bool apply_connection_options(ssh_session s, const Target& target, const ConnectionOptions& o, std::string* err) {
+  const std::string& address = target.address.empty() ? target.name : target.address;
+  std::string config_host = is_plain_hostname(target.name) ? target.name : address;
+  if (ssh_options_set(s, SSH_OPTIONS_HOST, config_host.c_str()) != SSH_OK) {
+    config_host = address;
+    if (ssh_options_set(s, SSH_OPTIONS_HOST, address.c_str()) != SSH_OK) {
+      *err = "invalid host address '" + address + "'";
+      return false;
+    }
+  }
+  if (o.no_ssh_config) {
+    int off = 0;
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
+  } else if (ssh_options_parse_config(s, o.ssh_config.empty() ? nullptr : o.ssh_config.c_str()) != 0) {
+    *err = std::string("ssh_config: ") + ssh_get_error(s);
+    return false;
+  }
+  if (address != config_host && ssh_options_set(s, SSH_OPTIONS_HOST, address.c_str()) != SSH_OK) {
+    *err = "invalid host address '" + address + "'";
+    return false;
+  }
+  if (target.port > 0) {
+    int port = target.port;
+    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+  }
+  if (!target.user.empty() && ssh_options_set(s, SSH_OPTIONS_USER, target.user.c_str()) != SSH_OK) {
+    *err = "invalid user name '" + target.user + "'";
+    return false;
+  }
+  return true;
+}
+
+std::pair<std::string, int> effective_host_port(ssh_session s, const std::string& fallback) {
+  char* h = nullptr;
+  std::string host = fallback;
+  if (ssh_options_get(s, SSH_OPTIONS_HOST, &h) == SSH_OK && h) {
+    host = h;
+    ssh_string_free_char(h);
+  }
+  unsigned int port = 22;
+  ssh_options_get_port(s, &port);
+  return {host, static_cast<int>(port)};
+}
+
 }  // namespace
+
+std::string known_hosts_name(const Target& target, const ConnectionOptions& options) {
+  ensure_ssh_initialized();
+  ssh_session s = ssh_new();
+  if (!s) throw Error("libssh: out of memory");
+  std::string err;
+  const std::string& address = target.address.empty() ? target.name : target.address;
+  std::pair<std::string, int> hp{address, target.port > 0 ? target.port : 22};
+  if (apply_connection_options(s, target, options, &err)) hp = effective_host_port(s, address);
+  ssh_free(s);
+  return KnownHosts::host_key_name(hp.first, hp.second);
+}
 
 void cancel_blocking_io() {
   std::lock_guard lock(g_cancel_mutex);
@@ -345,31 +405,8 @@ bool Session::connect(const Target& target, const ConnectionOptions& o, KnownHos
   m_callbacks.auth_function = no_prompt;
   ssh_set_callbacks(m_s, &m_callbacks);
 
-  // 1. The host as ssh_config "Host" blocks see it: the inventory name when
-  //    it is a plain host name (so "Host gpu-*" works), else the address.
-  const std::string& address = target.address.empty() ? target.name : target.address;
-  std::string config_host = is_plain_hostname(target.name) ? target.name : address;
-  if (ssh_options_set(m_s, SSH_OPTIONS_HOST, config_host.c_str()) != SSH_OK) {
-    config_host = address;
-    if (ssh_options_set(m_s, SSH_OPTIONS_HOST, address.c_str()) != SSH_OK)
-      return fail(ConnectError::config, "invalid host address '" + address + "'");
-  }
-  // 2. ssh_config, before our values so that it cannot overwrite them.
-  if (o.no_ssh_config) {
-    int off = 0;
-    ssh_options_set(m_s, SSH_OPTIONS_PROCESS_CONFIG, &off);
-  } else if (ssh_options_parse_config(m_s, o.ssh_config.empty() ? nullptr : o.ssh_config.c_str()) != 0) {
-    return fail(ConnectError::config, std::string("ssh_config: ") + ssh_get_error(m_s));
-  }
-  // 3. Inventory and command-line values.
-  if (address != config_host && ssh_options_set(m_s, SSH_OPTIONS_HOST, address.c_str()) != SSH_OK)
-    return fail(ConnectError::config, "invalid host address '" + address + "'");
-  if (target.port > 0) {
-    int port = target.port;
-    ssh_options_set(m_s, SSH_OPTIONS_PORT, &port);
-  }
-  if (!target.user.empty() && ssh_options_set(m_s, SSH_OPTIONS_USER, target.user.c_str()) != SSH_OK)
-    return fail(ConnectError::config, "invalid user name '" + target.user + "'");
+  std::string err;
+  if (!apply_connection_options(m_s, target, o, &err)) return fail(ConnectError::config, err);
   // Host keys are checked by us against our file: keep libssh from reading
   // ~/.ssh/known_hosts (per host, just to order algorithms).
   ssh_options_set(m_s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
@@ -378,14 +415,7 @@ bool Session::connect(const Target& target, const ConnectionOptions& o, KnownHos
   ssh_options_set(m_s, SSH_OPTIONS_NODELAY, &nodelay);
   ssh_set_counters(m_s, nullptr, &m_rx);
 
-  char* h = nullptr;
-  std::string host = address;
-  if (ssh_options_get(m_s, SSH_OPTIONS_HOST, &h) == SSH_OK && h) {
-    host = h;
-    ssh_string_free_char(h);
-  }
-  unsigned int port = 22;
-  ssh_options_get_port(m_s, &port);
+  auto [host, port] = effective_host_port(m_s, target.address.empty() ? target.name : target.address);
   m_key_name = KnownHosts::host_key_name(host, static_cast<int>(port));
   const std::vector<std::string> names{m_key_name};
 

@@ -250,6 +250,11 @@ void cancel_blocking_io();
 // Clears the cancelled state (tests only).
 void reset_cancel_for_tests();
 
+// The known_hosts name ("addr" or "[addr]:port") that connect() would look
+// the target up by: ssh_config's HostName and Port applied, without
+// connecting. Used by `hostkeys list/forget`.
+std::string known_hosts_name(const Target& target, const ConnectionOptions& options);
+
 // `sudo -n -H -- /bin/sh -c '<command>'`: the command as one quoted word.
 std::string become_command(std::string_view command);
 

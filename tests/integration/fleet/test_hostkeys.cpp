@@ -76,7 +76,7 @@ TEST_CASE("hostkeys forget, then scan records the keys again and reports changed
   std::string dir = scratch_dir("scan");
   std::string kh = dir + "/known_hosts";
   write_file(kh, read_file(fleet().known_hosts));
-  auto f = aicloudctl({"hostkeys", "forget", "-i", fleet().inventory, "--known-hosts", kh, "ok-[001-002]"});
+  auto f = aicloudctl({"hostkeys", "forget", "-i", fleet().inventory, "--known-hosts", kh, "--no-ssh-config", "ok-[001-002]"});
   CHECK(f.exit_code == 0);
   CHECK(contains(f.stdout_text, "removed 2 lines for 2 hosts"));
   CHECK(aicloud::run_process({"ssh-keygen", "-F", key_name("ok-001"), "-f", kh}).exit_code != 0);
@@ -108,7 +108,7 @@ TEST_CASE("hostkeys forget, then scan records the keys again and reports changed
 }
 
 TEST_CASE("hostkeys list maps known_hosts lines to inventory hosts") {
-  auto doc = aicloudctl_json({"hostkeys", "list", "-i", fleet().inventory, "--known-hosts", fleet().known_hosts,
+  auto doc = aicloudctl_json({"hostkeys", "list", "-i", fleet().inventory, "--known-hosts", fleet().known_hosts, "--no-ssh-config",
                               "--limit", "ok-[001-002],changedkey"});
   CHECK(doc["known_hosts"] == fleet().known_hosts);
   CHECK(doc["entries"].size() == 3);
