@@ -210,4 +210,14 @@ std::vector<HostResult> Fleet::run(const Step& step, const RunOptions& ro) {
   return results;
 }
 
+std::vector<HostResult> Fleet::connect_all(const RunOptions& run_options) {
+  RunOptions ro = run_options;
+  ro.keep_sessions = true;
+  return run([](Session&, std::size_t) {
+    HostResult r;
+    r.status = Status::ok;
+    return r;
+  }, ro);
+}
+
 }  // namespace aicloud::fleet

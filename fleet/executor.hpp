@@ -89,6 +89,13 @@ class Fleet {
   std::vector<HostResult> run(const Step& step, const RunOptions& run_options);
   std::vector<HostResult> run(const Step& step) { return run(step, RunOptions{}); }
 
+  // Connects every host that has no session yet, in parallel; the results
+  // say which hosts are reachable (ok) and why the others are not. Then
+  // session(i) can be used from one thread, e.g. to start() a command on
+  // every host and drive them all with poll_commands().
+  std::vector<HostResult> connect_all(const RunOptions& run_options);
+  std::vector<HostResult> connect_all() { return connect_all(RunOptions{}); }
+
   // The summary of the last run (counts, duration, Ctrl-C and --max-fail).
   const Summary& last_summary() const { return m_summary; }
 

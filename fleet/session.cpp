@@ -831,6 +831,20 @@ bool RemoteCommand::poll(Seconds wait) {
   }
 }
 
+std::size_t poll_commands(const std::vector<RemoteCommand*>& commands, Seconds wait) {
+  std::vector<pollfd> fds;
+  for (RemoteCommand* c : commands)
+    if (c && c->running()) fds.push_back({c->fd(), POLLIN, 0});
+  if (fds.empty()) return 0;
+  fds.push_back({interrupt_fd(), POLLIN, 0});
+  auto ms = duration_cast<milliseconds>(std::min(wait, Seconds(1))).count();
+  ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(0, ms)));
+  std::size_t running = 0;
+  for (RemoteCommand* c : commands)
+    if (c && c->running() && c->poll(Seconds(0))) ++running;
+  return running;
+}
+
 std::unique_ptr<RemoteCommand> Session::start(std::string_view command, const ExecOptions& options) {
   auto impl = std::make_unique<RemoteCommand::Impl>();
   RemoteCommand::Impl& c = *impl;

@@ -243,6 +243,13 @@ class Session {
   ::ssh_callbacks_struct m_callbacks {};
 };
 
+// Drives many running commands from one thread (e.g. one per host of an
+// NCCL job): waits up to `wait` (at most 1 s, so keepalives stay on time)
+// until one of them has input, then lets each running one process it.
+// Returns how many are still running. Each command's session must not be
+// used by another thread meanwhile.
+std::size_t poll_commands(const std::vector<RemoteCommand*>& commands, Seconds wait);
+
 // Shuts down the sockets of every session that is in a blocking libssh
 // call (connect, auth, channel open) so that Ctrl-C ends them at once. Called
 // by the executor when the run is interrupted; safe from any thread.

@@ -225,5 +225,44 @@ TEST_CASE("hostile names reach the engine as data only") {
   CHECK(r.stdout_text == "fine\n");
   t.become = true;
   CHECK(contains(s.wrap_command("echo '$(x)'", true), "sudo -n -H -- /bin/sh -c 'echo '\\''$(x)'\\'''"));
+  // Hostile values in the other fields end as connection errors, never in a shell.
+  std::string evil = "$(touch " + marker + ")";
+  Target bad_addr = target("ok-006");
+  bad_addr.address = evil;
+  Session a;
+  CHECK_FALSE(a.connect(bad_addr, options(), known));
+  Target bad_user = target("ok-006");
+  bad_user.user = "u" + evil;
+  Session u;
+  CHECK_FALSE(u.connect(bad_user, options(), known));
+  CHECK(u.error_kind() == ConnectError::config);  // libssh refuses such a user name outright
+  Target bad_key = target("ok-006");
+  bad_key.identity_file = evil;
+  Session k;
+  CHECK_FALSE(k.connect(bad_key, options(), known));
+  CHECK(contains(k.error(), "no such file"));
   CHECK_FALSE(file_exists(marker));
+}
+
+TEST_CASE("connect_all, then one thread drives a long command on every host") {
+  Fleet fl({target("ok-007"), target("ok-008"), target("refused")}, options());
+  auto conn = fl.connect_all();
+  CHECK(conn[0].status == Status::ok);
+  CHECK(conn[1].status == Status::ok);
+  CHECK(conn[2].status == Status::unreachable);
+  std::vector<std::unique_ptr<RemoteCommand>> cmds;
+  std::vector<std::string> beats(2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    ExecOptions eo;
+    eo.on_output = [&beats, i](std::string_view chunk, bool) { beats[i].append(chunk); };
+    cmds.push_back(fl.session(i)->start("for n in 1 2 3; do echo beat $n; sleep 0.1; done", eo));
+  }
+  std::vector<RemoteCommand*> raw{cmds[0].get(), cmds[1].get()};
+  while (poll_commands(raw, Seconds(1)) > 0) {
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(cmds[i]->result().status == Status::ok);
+    CHECK(beats[i] == "beat 1\nbeat 2\nbeat 3\n");
+  }
+  cmds.clear();
 }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/files.hpp"
+#include "common/strings.hpp"
 #include "inventory/nodeset.hpp"
 #include "support.hpp"
 
@@ -110,6 +111,14 @@ TEST_CASE("the JSON document has the documented shape") {
   for (const char* k : {"total", "ok", "failed", "unreachable", "timeout", "signal", "interrupted", "skipped",
                         "duration_s", "exit_code"})
     CHECK_MESSAGE(doc["summary"].contains(k), k);
+  // The private key itself never shows up anywhere, even with -v.
+  auto verbose = aicloudctl({"-v", "--json", "exec", "-i", fleet().inventory, "--known-hosts", fleet().known_hosts,
+                             "--no-ssh-config", "--limit", "ok-001,authdenied", "--", "true"});
+  std::string key = read_file(fleet().identity);
+  auto lines = aicloud::split(key, '\n', false);
+  REQUIRE(lines.size() >= 5);
+  for (std::size_t i = 2; i + 1 < lines.size(); ++i)  // the secret middle of the key
+    CHECK_FALSE(contains(verbose.stdout_text + verbose.stderr_text, lines[i].substr(0, 32)));
   for (const auto& g : doc["groups"]) {
     CHECK(g.contains("nodes"));
     CHECK(g.contains("count"));
