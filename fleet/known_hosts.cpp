@@ -94,15 +94,15 @@ bool hashed_matches(const std::string& pattern, const std::string& name) {
   return md_len == hash.size() && std::memcmp(md, hash.data(), md_len) == 0;
 }
 
+}  // namespace
+
 std::string key_type_of_blob(std::string_view blob) {
   if (blob.size() < 4) return {};
-  std::uint32_t n = (static_cast<unsigned char>(blob[0]) << 24) | (static_cast<unsigned char>(blob[1]) << 16) |
-                    (static_cast<unsigned char>(blob[2]) << 8) | static_cast<unsigned char>(blob[3]);
+  auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(blob[i])); };
+  std::uint32_t n = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
   if (n > blob.size() - 4) return {};
   return std::string(blob.substr(4, n));
 }
-
-}  // namespace
 
 std::string KnownHosts::host_key_name(const std::string& address, int port) {
   if (port == 0 || port == 22) return to_lower(address);

@@ -103,6 +103,10 @@ std::string base64_encode(std::string_view bytes, bool pad = true);
 // Returns false when the text is not valid base64.
 bool base64_decode(std::string_view text, std::string& out);
 
+// The key type a public-key blob names in its first field ("ssh-ed25519");
+// empty when the blob is malformed.
+std::string key_type_of_blob(std::string_view blob);
+
 // Matches a host name against one OpenSSH pattern ("*", "?" wildcards).
 bool glob_match(std::string_view pattern, std::string_view text);
 

@@ -115,14 +115,6 @@ int ms_until(Clock::time_point t) {
 // Passphrase callback: never prompt (a run in CI has no terminal).
 int no_prompt(const char*, char*, size_t, int, int, void*) { return -1; }
 
-std::string key_type_of_blob(const std::string& blob) {
-  if (blob.size() < 4) return {};
-  std::uint32_t n = (static_cast<unsigned char>(blob[0]) << 24) | (static_cast<unsigned char>(blob[1]) << 16) |
-                    (static_cast<unsigned char>(blob[2]) << 8) | static_cast<unsigned char>(blob[3]);
-  if (n > blob.size() - 4) return {};
-  return blob.substr(4, n);
-}
-
 std::string expand_home(const std::string& path) {
   if (path == "~") return home_dir();
   if (starts_with(path, "~/")) return home_dir() + path.substr(1);

@@ -50,24 +50,19 @@ TEST_CASE("one session runs many commands, exit status, stderr and signals are k
 TEST_CASE("Fleet keeps one session per host across runs") {
   std::vector<Target> ts{target("ok-001"), target("ok-002"), target("refused")};
   Fleet fl(ts, options());
-  auto first = fl.run([](Session& s, std::size_t) {
+  auto step = [](Session& s, std::size_t) {
     HostResult r;
     auto e = s.exec("echo $PPID");
     r.status = e.status;
     r.stdout_text = e.stdout_text;
     return r;
-  });
+  };
+  auto first = fl.run(step);
   CHECK(first[0].status == Status::ok);
   CHECK(first[2].status == Status::unreachable);
   Session* s0 = fl.session(0);
   REQUIRE(s0 != nullptr);
-  auto second = fl.run([](Session& s, std::size_t) {
-    HostResult r;
-    auto e = s.exec("echo $PPID");
-    r.status = e.status;
-    r.stdout_text = e.stdout_text;
-    return r;
-  });
+  auto second = fl.run(step);
   CHECK(fl.session(0) == s0);
   CHECK(second[0].status == Status::ok);
   // Both commands ran under the same sshd session process: one connection.
