@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/interrupt.hpp"
 #include "common/strings.hpp"
 
 extern char** environ;
@@ -128,15 +129,22 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
       idx[n++] = 2;
     }
     int wait_ms = -1;
+    if (options.stop_on_interrupt && !r.interrupted && interrupted()) {
+      r.interrupted = true;
+      ::kill(-pid, SIGTERM);
+      auto grace = std::chrono::steady_clock::now() + options.interrupt_grace;
+      if (!deadline || grace < *deadline) deadline = grace;
+    }
     if (deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
-        r.timed_out = true;
+        if (!r.interrupted) r.timed_out = true;
         ::kill(-pid, SIGKILL);
         break;
       }
       wait_ms = static_cast<int>(std::min<long long>(left.count(), 1000));
     }
+    if (options.stop_on_interrupt && !r.interrupted) wait_ms = wait_ms < 0 ? 200 : std::min(wait_ms, 200);
     int rc = ::poll(p, static_cast<nfds_t>(n), wait_ms);
     if (rc < 0) {
       if (errno == EINTR) continue;
