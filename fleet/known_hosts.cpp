@@ -3,7 +3,6 @@
 #include "fleet/known_hosts.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/base64.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/sha256.hpp"
@@ -28,33 +28,6 @@ std::string_view to_string(KeyMatch m) {
     case KeyMatch::revoked: return "revoked";
   }
   return "unknown";
-}
-
-std::string base64_encode(std::string_view bytes, bool pad) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  if (!pad)
-    while (!out.empty() && out.back() == '=') out.pop_back();
-  return out;
-}
-
-bool base64_decode(std::string_view text, std::string& out) {
-  if (text.empty() || text.size() % 4 != 0) return false;
-  for (char c : text)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
-      return false;
-  out.assign(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return false;
-  std::size_t len = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts padding as zero bytes; drop them.
-  if (text.size() >= 1 && text[text.size() - 1] == '=') --len;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
-  return true;
 }
 
 bool glob_match(std::string_view p, std::string_view s) {
@@ -85,13 +58,14 @@ namespace {
 bool hashed_matches(const std::string& pattern, const std::string& name) {
   auto parts = split(pattern, '|');
   if (parts.size() != 4 || !parts[0].empty() || parts[1] != "1") return false;
-  std::string salt, hash;
-  if (!base64_decode(parts[2], salt) || !base64_decode(parts[3], hash)) return false;
+  auto salt = base64_decode(parts[2]);
+  auto hash = base64_decode(parts[3]);
+  if (!salt || !hash) return false;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  HMAC(EVP_sha1(), salt.data(), static_cast<int>(salt.size()), reinterpret_cast<const unsigned char*>(name.data()),
+  HMAC(EVP_sha1(), salt->data(), static_cast<int>(salt->size()), reinterpret_cast<const unsigned char*>(name.data()),
        name.size(), md, &md_len);
-  return md_len == hash.size() && std::memcmp(md, hash.data(), md_len) == 0;
+  return md_len == hash->size() && std::memcmp(md, hash->data(), md_len) == 0;
 }
 
 }  // namespace
@@ -110,7 +84,9 @@ std::string KnownHosts::host_key_name(const std::string& address, int port) {
 }
 
 std::string KnownHosts::fingerprint_sha256(std::string_view blob) {
-  return "SHA256:" + base64_encode(sha256_raw(blob), false);
+  std::string b64 = base64_encode(sha256_raw(blob));
+  while (!b64.empty() && b64.back() == '=') b64.pop_back();
+  return "SHA256:" + b64;
 }
 
 KnownHosts::Line KnownHosts::parse_line(const std::string& raw) {
@@ -127,7 +103,9 @@ KnownHosts::Line KnownHosts::parse_line(const std::string& raw) {
   if (f.size() < i + 3) return l;
   l.patterns = split(f[i], ',', false);
   l.type = f[i + 1];
-  if (!base64_decode(f[i + 2], l.blob)) return l;
+  auto blob = base64_decode(f[i + 2]);
+  if (!blob || blob->empty()) return l;
+  l.blob = std::move(*blob);
   // The blob names its own type; a line whose field disagrees is corrupt.
   if (key_type_of_blob(l.blob) != l.type && l.marker != "@cert-authority") return l;
   l.valid = !l.patterns.empty();

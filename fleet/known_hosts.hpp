@@ -98,11 +98,6 @@ class KnownHosts {
   KnownHosts& operator=(KnownHosts&& other) noexcept;
 };
 
-// Base64 (standard alphabet) helpers used for key blobs.
-std::string base64_encode(std::string_view bytes, bool pad = true);
-// Returns false when the text is not valid base64.
-bool base64_decode(std::string_view text, std::string& out);
-
 // The key type a public-key blob names in its first field ("ssh-ed25519");
 // empty when the blob is malformed.
 std::string key_type_of_blob(std::string_view blob);

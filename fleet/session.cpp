@@ -24,6 +24,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/base64.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/interrupt.hpp"
@@ -476,7 +477,9 @@ bool Session::connect(const Target& target, const ConnectionOptions& o, KnownHos
   char* b64 = nullptr;
   int brc = ssh_pki_export_pubkey_base64(key, &b64);
   ssh_key_free(key);
-  bool decoded = brc == SSH_OK && b64 && base64_decode(b64, m_key_blob);
+  std::optional<std::string> decoded;
+  if (brc == SSH_OK && b64) decoded = base64_decode(b64);
+  if (decoded) m_key_blob = std::move(*decoded);
   if (b64) ssh_string_free_char(b64);
   if (!decoded) return fail(ConnectError::protocol, "cannot read the host key");
   m_key_type = key_type_of_blob(m_key_blob);
