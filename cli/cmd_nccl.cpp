@@ -6,6 +6,7 @@
 #include "common/strings.hpp"
 #include "nccl_tests/command.hpp"
 #include "nccl_tests/fleet_launch.hpp"
+#include "nccl_tests/tcp_transport.hpp"
 #include "nccl_tests/worker.hpp"
 
 namespace aicloud::cli {
@@ -16,6 +17,9 @@ void setup_nccl(CLI::App& app, Context& ctx) {
   auto probe = std::make_shared<bool>(false);
   auto conn = std::make_shared<fleet::ConnectionOptions>();
   auto fo = std::make_shared<nccl_tests::FleetLaunchOptions>();
+  auto ext = std::make_shared<nccl_tests::ExternalOptions>();
+  auto connect = std::make_shared<std::string>();
+  auto token = std::make_shared<std::string>();
   // The fleet's connection flags, less the two whose names the benchmark
   // already uses (-T/--timeout is the per-row deadline, -f the step factor);
   // fan-out stays available as --forks.
@@ -31,6 +35,13 @@ void setup_nccl(CLI::App& app, Context& ctx) {
   app.add_option("--remote-binary", fo->remote_binary, "Run this aicloudctl on the nodes (with --no-push: already there)");
   app.add_flag("--no-push", [fo](std::int64_t) { fo->push = false; },
                "Do not copy this binary to the nodes (--remote-binary must be there)");
+  app.add_option("--launcher", ext->launcher,
+                 "With -i: how ranks start: ssh (aicloudctl's own sessions), mpirun (OpenMPI) or srun (Slurm)")
+      ->capture_default_str();
+  app.add_option("--launcher-path", ext->launcher_path, "The mpirun or srun to run (default: found on PATH)");
+  app.add_option("--controller-address", ext->controller_address,
+                 "Address the mpirun/srun ranks connect back to (default: this host's name)");
+  app.add_flag("--print-command", ext->print_command, "Print the launch command line and exit (nothing runs)");
   app.add_flag("--localize", fo->localize,
                "With -i: find the bad node, GPU, rail or link (intra-node, rail and pairwise rounds, then confirm)");
   app.add_option_function<std::string>(
@@ -76,6 +87,8 @@ void setup_nccl(CLI::App& app, Context& ctx) {
   app.add_flag("--no-algo-capture", o->no_algo_capture, "Do not record NCCL's algorithm/protocol choice");
   app.add_flag("--worker", *worker, "Run as one rank driven by a controller (internal)")->group("");
   app.add_flag("--probe", *probe, "Print this node's GPU count as JSON (internal)")->group("");
+  app.add_option("--connect", *connect, "With --worker: the controller's HOST:PORT (internal)")->group("");
+  app.add_option("--token", *token, "With --connect: the run's token (internal)")->group("");
   set_examples(app,
                "  aicloudctl nccl                                  # all_reduce 1M..1G on every GPU of this node\n"
                "  aicloudctl nccl -c all_gather,reduce_scatter -b 8M -e 8G -n 50\n"
@@ -86,8 +99,12 @@ void setup_nccl(CLI::App& app, Context& ctx) {
                "  aicloudctl nccl -i rack.yaml --dry-run --init-timeout 30s     # check the launch first\n"
                "  aicloudctl nccl -i rack.yaml --limit rack=r12 --localize      # name the slow node, GPU, rail or link\n"
                "  AICLOUDCTL_NCCL_LIBRARY=/opt/venv/lib/python3.12/site-packages/nvidia/nccl/lib/libnccl.so.2 aicloudctl nccl\n");
-  app.callback([&ctx, o, worker, probe, conn, fo] {
+  app.callback([&ctx, o, worker, probe, conn, fo, ext, connect, token] {
     if (*worker) {
+      if (!connect->empty()) {
+        ctx.action = [connect, token] { return nccl_tests::run_worker_connect(*connect, *token); };
+        return;
+      }
       ctx.action = [] { return nccl_tests::run_worker(); };
       return;
     }
@@ -96,12 +113,14 @@ void setup_nccl(CLI::App& app, Context& ctx) {
       return;
     }
     if (!conn->inventory.empty()) {
-      ctx.action = [&ctx, o, conn, fo] {
+      ctx.action = [&ctx, o, conn, fo, ext] {
         fo->nccl = *o;
-        return nccl_tests::run_nccl_fleet(*conn, *fo, ctx.json, ctx.verbose > 0);
+        return nccl_tests::run_nccl_external(*conn, *fo, *ext, ctx.json, ctx.verbose > 0);
       };
       return;
     }
+    if (ext->launcher != "ssh" || ext->print_command)
+      throw CLI::ValidationError("--launcher/--print-command", "need -i/--inventory (the nodes to launch on)");
     if (!conn->limit.empty()) throw CLI::ValidationError("--limit", "needs -i/--inventory");
     if (fo->localize) throw CLI::ValidationError("--localize", "needs -i/--inventory (it compares nodes)");
     ctx.action = [&ctx, o] { return nccl_tests::run_nccl_local(*o, ctx.json, ctx.verbose > 0); };

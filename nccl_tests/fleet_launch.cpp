@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 
 #include "common/duration.hpp"
@@ -15,9 +16,11 @@
 #include "common/strings.hpp"
 #include "common/term.hpp"
 #include "fleet/exec.hpp"
+#include "nccl_tests/external_launch.hpp"
 #include "nccl_tests/localize_run.hpp"
 #include "nccl_tests/nccl_env.hpp"
 #include "nccl_tests/ssh_transport.hpp"
+#include "nccl_tests/tcp_transport.hpp"
 
 namespace aicloud::nccl_tests {
 
@@ -500,6 +503,105 @@ int run_nccl_fleet(const fleet::ConnectionOptions& connection, const FleetLaunch
   }
   std::cout.flush();
   return run.exit_code;
+}
+
+}  // namespace aicloud::nccl_tests
+
+namespace aicloud::nccl_tests {
+
+namespace {
+
+std::string random_token() {
+  std::random_device rd;
+  std::string t;
+  for (int i = 0; i < 4; ++i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", rd());
+    t += buf;
+  }
+  return t;
+}
+
+}  // namespace
+
+int run_nccl_external(const fleet::ConnectionOptions& connection, const FleetLaunchOptions& options,
+                      const ExternalOptions& external, bool json_out, bool verbose) {
+  const Launcher kind = parse_launcher(external.launcher);
+  if (kind == Launcher::ssh && external.print_command) {
+    // What runs on each node: one such channel per rank.
+    fleet::Selection sel = fleet::load_selection(connection);
+    std::string local = options.local_binary.empty() ? self_executable() : options.local_binary;
+    std::string sha = options.remote_binary.empty() ? fleet::LocalFile::open(local).sha256() : std::string(16, '0');
+    const std::string cmd = "exec " + shell_quote(remote_binary_path(options, sha)) + " nccl --worker";
+    const std::string per = needs_probe(options.nccl) ? "one per GPU" : "per --ranks-per-node/--gpus";
+    for (const auto& t : sel.targets) std::cout << fleet::describe(t) << ": " << cmd << "   # " << per << "\n";
+    return 0;
+  }
+  if (kind == Launcher::ssh) return run_nccl_fleet(connection, options, json_out, verbose);
+  if (options.localize) throw UsageError("--localize runs over SSH only (--launcher ssh)");
+  if (needs_probe(options.nccl))
+    throw UsageError("--launcher " + std::string(to_string(kind)) +
+                     " needs --ranks-per-node N or --gpus LIST (GPU counts are probed over SSH only)");
+  std::vector<std::string> unused;
+  plan_fleet_launch(options.nccl, {}, {}, unused);
+  fleet::Selection sel = fleet::load_selection(connection);
+  std::vector<std::string> nodes;
+  for (const auto& t : sel.targets) nodes.push_back(t.name);
+  std::vector<std::string> node_errors;
+  LaunchSpec spec = plan_fleet_launch(options.nccl, nodes, std::vector<int>(nodes.size(), -1), node_errors);
+  if (options.nccl.root >= static_cast<int>(spec.ranks.size()))
+    throw UsageError("--root " + std::to_string(options.nccl.root) + " is not a rank (0.." +
+                     std::to_string(spec.ranks.size() - 1) + ")");
+  if (options.forward_env)
+    for (const auto& [k, v] : allowed_env_of_process())
+      if (starts_with(k, "NCCL_") && !spec.env.count(k)) spec.env[k] = v;
+
+  ExternalLaunch el;
+  for (const auto& t : sel.targets) {
+    el.hosts.push_back(t.address.empty() ? t.name : t.address);
+    int k = 0;
+    for (const auto& r : spec.ranks) k += r.node == t.name ? 1 : 0;
+    el.slots.push_back(k);
+  }
+  el.binary = options.remote_binary.empty() ? self_executable() : options.remote_binary;
+  el.env = forwarded_env({}, spec.env);
+  el.launcher_path = external.launcher_path;
+  const std::string address = external.controller_address.empty() ? host_name() : external.controller_address;
+  auto command_for = [&](const std::string& port, const std::string& token) {
+    ExternalLaunch l = el;
+    l.worker_args = {"nccl", "--worker", "--connect", address + ":" + port, "--token", token};
+    return kind == Launcher::mpirun ? mpirun_command(l) : srun_command(l);
+  };
+  if (external.print_command) {
+    std::cout << shell_join(command_for("PORT", "TOKEN")) << "\n";
+    return 0;
+  }
+
+  const std::string token = random_token();
+  TcpTransport transport(static_cast<int>(spec.ranks.size()), token);
+  const std::vector<std::string> argv = command_for(std::to_string(transport.port()), token);
+  const auto t0 = Clock::now();
+  const std::string start_time = utc_now_iso();
+  Controller c(spec, t0);
+  std::string err;
+  if (!transport.start_launcher(argv, err)) throw Error("cannot start " + argv.front() + ": " + err);
+  drive(c, transport, [](const Controller& ctl) {
+    if (terminal().progress) show_progress(progress_for(ctl));
+  });
+  clear_progress();
+  std::map<std::string, std::string> report_env = allowed_env_of_process();
+  for (const auto& [k, v] : spec.env)
+    if (env_allowed(k)) report_env[k] = v;
+  RunReport report = build_report(c, report_env, start_time, utc_now_iso(), seconds_since(t0));
+  if (json_out) {
+    json doc = report_to_json(report);
+    doc["launcher"] = {{"kind", std::string(to_string(kind))}, {"command", argv}};
+    std::cout << fleet::dump_json(nlohmann::json(doc)) << "\n";
+  } else {
+    std::cout << (report.launch.dry_run ? format_dry_run(report) : format_table(report, verbose));
+  }
+  std::cout.flush();
+  return report.exit_code;
 }
 
 }  // namespace aicloud::nccl_tests

@@ -106,6 +106,23 @@ std::string remote_binary_path(const FleetLaunchOptions& options, const std::str
 int run_nccl_fleet(const fleet::ConnectionOptions& connection, const FleetLaunchOptions& options, bool json,
                    bool verbose);
 
+// `aicloudctl nccl -i INV --launcher mpirun|srun`: the same workers started
+// by mpirun or srun (a local subprocess, external_launch.hpp), connecting
+// back over TCP to `controller_address`:<ephemeral port> with a random
+// token (tcp_transport.hpp). Ranks per node must be given (--ranks-per-node
+// or --gpus LIST): there is no SSH probe. The binary on the nodes is
+// options.remote_binary, else this executable's own path (a shared file
+// system, as usual where a scheduler runs). With print_command, prints the
+// launcher's command line (port and token as placeholders) and returns 0.
+struct ExternalOptions {
+  std::string launcher = "ssh";      // --launcher
+  std::string launcher_path;         // --launcher-path: mpirun/srun binary
+  std::string controller_address;    // --controller-address (default: this host's name)
+  bool print_command = false;        // --print-command
+};
+int run_nccl_external(const fleet::ConnectionOptions& connection, const FleetLaunchOptions& options,
+                      const ExternalOptions& external, bool json, bool verbose);
+
 // The fleet part of the JSON: {"host","address","status","stage","error",
 // "ranks","gpus","pushed","host_key_sha256"}.
 nlohmann::ordered_json to_json(const HostOutcome& h);
