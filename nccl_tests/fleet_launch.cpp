@@ -176,7 +176,7 @@ FleetRun run_fleet(fleet::Fleet& fl, const std::vector<std::size_t>& selected_in
     run.hosts.push_back(h);
     slot[selected[k]] = k;
   }
-  auto chosen = [&](std::size_t i) { return slot.count(i) && setup_ok(run.hosts[slot[i]]); };
+  auto chosen = [&](std::size_t i) { return slot.count(i) && setup_ok(run.hosts[slot.at(i)]); };
   auto progress = [&](const char* what) {
     fleet::Fleet::RunOptions ro;
     ro.filter = chosen;
@@ -203,21 +203,21 @@ FleetRun run_fleet(fleet::Fleet& fl, const std::vector<std::size_t>& selected_in
     fleet::PushOptions po;
     po.mode = 0755;
     po.timeout = Seconds(std::max(setup_timeout, 1.0));
-    std::vector<bool> pushed(fl.size(), false);
+    std::vector<char> pushed(fl.size(), 0);  // one element per host thread
     auto results = fl.run(
         [&](fleet::Session& s, std::size_t i) {
           fleet::HostResult r;
           fleet::PushResult p = s.push(*file, run.remote_binary, po);
           r.status = p.status;
           r.error = p.error;
-          pushed[i] = p.changed;
+          pushed[i] = p.changed ? 1 : 0;
           return r;
         },
         progress("nccl push"));
     for (std::size_t i = 0; i < results.size(); ++i)
       if (slot.count(i) && setup_ok(run.hosts[slot[i]])) {
         record_step(run.hosts[slot[i]], results[i], "push");
-        run.hosts[slot[i]].pushed = pushed[i];
+        run.hosts[slot[i]].pushed = pushed[i] != 0;
       }
   }
 

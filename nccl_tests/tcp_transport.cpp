@@ -26,8 +26,6 @@ namespace aicloud::nccl_tests {
 
 namespace {
 
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
 // Reads what is there; false on EOF or error.
 bool read_some(int fd, std::string& buf) {
   char chunk[65536];

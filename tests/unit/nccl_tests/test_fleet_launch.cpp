@@ -45,7 +45,7 @@ TEST_CASE("--ranks-per-node and --gpus apply to every node and are checked again
 
 TEST_CASE("flags that are invalid anywhere are invalid before any node is planned") {
   NcclOptions o;
-  o.collectives = {"allreduce"};
+  o.collectives = {"allgathr"};
   std::vector<std::string> errors;
   CHECK_THROWS_AS(plan_fleet_launch(o, {"a"}, {8}, errors), UsageError);
   o = NcclOptions{};
