@@ -249,7 +249,7 @@ std::string three_node_inventory() {
   const std::string path = std::string(AICLOUDCTL_BINARY_DIR) + "/test-scratch-nccl-launcher.yaml";
   FILE* f = std::fopen(path.c_str(), "w");
   REQUIRE(f);
-  std::fputs("nodes:\n  - name: gpu-[1-3]\n    address: 127.0.0.1\n", f);
+  std::fputs("nodes:\n  - name: gpu-[1-3]\n    address: 127.0.0.[1-3]\n", f);
   std::fclose(f);
   return path;
 }
@@ -262,7 +262,7 @@ TEST_CASE("--print-command shows the mpirun and srun lines; nothing runs") {
                          "--remote-binary", "/opt/aicloudctl", "--controller-address", "ctl", "--env", "NCCL_ALGO=Ring"});
   INFO(r.stderr_text);
   CHECK(r.exit_code == 0);
-  CHECK(r.stdout_text.find("mpirun -np 6 --host 127.0.0.1:2,127.0.0.1:2,127.0.0.1:2 --map-by ppr:2:node") == 0);
+  CHECK(r.stdout_text.find("mpirun -np 6 --host 127.0.0.1:2,127.0.0.2:2,127.0.0.3:2 --map-by ppr:2:node") == 0);
   CHECK(r.stdout_text.find("-x NCCL_ALGO=Ring /opt/aicloudctl nccl --worker --connect ctl:PORT --token TOKEN") !=
         std::string::npos);
   r = run({"nccl", "-i", inv, "--launcher", "srun", "--gpus", "0,1", "--print-command", "--remote-binary", "/opt/a"});
