@@ -353,9 +353,21 @@ FleetRun run_fleet(fleet::Fleet& fl, const std::vector<std::size_t>& selected_in
     for (const auto& f : lr.attribution.findings) run.report.problems.push_back({-1, "localize", f.kind, f.summary});
     run.report.status = lr.interrupted ? "interrupted" : all_ok && lr.attribution.findings.empty() ? "ok" : "failed";
     run.report.exit_code = lr.interrupted ? 130 : run.report.status == "ok" ? 0 : 1;
+    const bool none_ok = std::none_of(lr.measurements.begin(), lr.measurements.end(),
+                                      [](const localize::Measurement& m) { return m.ok; });
     for (std::size_t n = 0; n < nodes.size(); ++n) {
       HostOutcome& h = run.hosts[slot[node_index[n]]];
       if (!setup_ok(h)) continue;
+      if (none_ok && !lr.measurements.empty()) {
+        // Every group failed: each host with the first error of a group it was in.
+        h.status = "failed";
+        h.stage = "localize";
+        for (std::size_t g = 0; g < lr.groups.size() && h.error.empty(); ++g)
+          for (int member : lr.groups[g].nodes)
+            if (lr.plan.nodes[static_cast<std::size_t>(member)] == h.host) h.error = lr.measurements[g].error;
+        if (h.error.empty()) h.error = "no localisation group completed";
+        continue;
+      }
       for (const auto& f : lr.attribution.findings)
         if (f.node >= 0 && lr.plan.nodes[static_cast<std::size_t>(f.node)] == h.host) {
           h.status = "failed";
@@ -498,7 +510,7 @@ int run_nccl_fleet(const fleet::ConnectionOptions& connection, const FleetLaunch
       line += std::string(first ? " " : ", ") + std::to_string(n) + " " + status;
       first = false;
     }
-    if (run.report.ranks.empty()) line += "; nothing was launched";
+    if (run.report.ranks.empty() && !run.document.contains("localization")) line += "; nothing was launched";
     std::cout << line << "\nnccl: " << run.report.status << "\n";
   }
   std::cout.flush();

@@ -78,6 +78,23 @@ Outcome run_localize(const std::vector<std::string>& nodes, int gpus_per_node, c
   run_rounds(out.plan, out.plan.groups, base, run_round, o, out);
   out.attribution = attribute(out.plan, out.groups, out.measurements, o.thresholds);
   if (out.interrupted) return out;
+  // Nothing completed (no GPU, no NCCL, a broken launch): there is nothing
+  // to compare, and blaming links or nodes from it would be invented.
+  if (std::none_of(out.measurements.begin(), out.measurements.end(), [](const Measurement& m) { return m.ok; })) {
+    Finding f;
+    f.kind = "inconclusive";
+    f.summary = "no localisation group completed, so no node, GPU or link can be compared";
+    for (const auto& m : out.measurements)
+      if (!m.error.empty()) {
+        f.summary += " (first error: " + m.error + ")";
+        break;
+      }
+    out.attribution.findings = {f};
+    out.attribution.suspects.clear();
+    out.attribution.good.clear();
+    out.attribution.intra_bad.clear();
+    return out;
+  }
 
   // Second pass: suspects with known-good partners, GPUs of bad nodes.
   std::vector<Group> more;

@@ -163,3 +163,25 @@ TEST_CASE("hosts that die or freeze mid-run are named and the run ends") {
   }
   CHECK(host_of(doc, "ok-008")["status"] != "ok");
 }
+
+TEST_CASE("--localize over SSH: every round launches, and GPU-less hosts make it inconclusive, never ok") {
+  aicloud::ProcessResult raw;
+  auto doc = aicloudctl_json(nccl_args("ok-009,ok-010", "localize", {"--localize", "--ranks-per-node", "2", "-e", "1M"}),
+                             &raw);
+  INFO(doc.dump(1));
+  CHECK(raw.exit_code == 1);
+  CHECK(doc["status"] == "failed");
+  const json& l = doc["localization"];
+  CHECK(l["nodes"] == json::array({"ok-009", "ok-010"}));
+  CHECK(l["rounds"].get<int>() >= 3);  // intra, rails, the pair
+  for (const auto& g : l["groups"]) {
+    CHECK(g["verdict"] == "failed");
+    CHECK(g["error"].is_string());
+  }
+  REQUIRE(l["findings"].size() == 1);
+  CHECK(l["findings"][0]["kind"] == "inconclusive");
+  for (const auto& h : doc["hosts"]) {
+    CHECK(h["status"] == "failed");
+    CHECK(h["stage"] == "localize");
+  }
+}

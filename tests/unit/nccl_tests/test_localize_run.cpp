@@ -187,3 +187,17 @@ TEST_CASE("a group that fails is a failed measurement with its reason, and the n
     if (g["verdict"] == "failed") failed_group = g["error"].is_string() && g["busbw_gbps"].is_null();
   CHECK(failed_group);
 }
+
+TEST_CASE("when no group completes nothing is blamed: one inconclusive finding, no second pass") {
+  Fabric f;
+  f.busbw = [](const LaunchSpec&) { return 0.0; };
+  f.fails = [](const LaunchSpec&) { return true; };
+  Outcome out = run_localize(names(3), 2, base_spec(), f.runner());
+  CHECK(f.calls.size() == static_cast<std::size_t>(out.plan.rounds));
+  REQUIRE(out.attribution.findings.size() == 1);
+  CHECK(out.attribution.findings[0].kind == "inconclusive");
+  CHECK(out.attribution.findings[0].summary.find("ncclCommInitRankConfig") != std::string::npos);
+  auto j = localization_json(out, 1ull << 30);
+  CHECK(j["suspects"].empty());
+  CHECK(j["pairs"].empty());
+}
