@@ -283,7 +283,9 @@ FleetRun run_fleet(fleet::Fleet& fl, const std::vector<std::size_t>& selected_in
     if (!setup_ok(h) && h.status != "skipped")
       host_problems.push_back({-1, h.stage, h.status == "unreachable" ? "unreachable" : h.status == "interrupted" ? "interrupted" : "setup",
                                h.host + ": " + h.error});
-  const bool any_failed = !host_problems.empty();
+  // Any host not ready (failed, unreachable, or skipped by --max-fail or
+  // Ctrl-C) keeps a benchmark from starting: its numbers would not be the rack's.
+  const bool any_failed = std::any_of(run.hosts.begin(), run.hosts.end(), [](const HostOutcome& h) { return !setup_ok(h); });
   bool launch = !spec.ranks.empty() && !interrupted() && (o.nccl.dry_run || !any_failed);
   if (launch && (o.nccl.root < 0 || o.nccl.root >= static_cast<int>(spec.ranks.size()))) {
     host_problems.push_back({-1, "plan", "setup",
