@@ -256,7 +256,7 @@ std::string three_node_inventory() {
 
 }  // namespace
 
-TEST_CASE("--print-command shows the mpirun and srun lines; nothing runs") {
+TEST_CASE("--print-command shows the mpirun and srun lines and runs nothing") {
   const std::string inv = three_node_inventory();
   ProcessResult r = run({"nccl", "-i", inv, "--launcher", "mpirun", "--ranks-per-node", "2", "--print-command",
                          "--remote-binary", "/opt/aicloudctl", "--controller-address", "ctl", "--env", "NCCL_ALGO=Ring"});

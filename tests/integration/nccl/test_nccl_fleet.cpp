@@ -94,7 +94,7 @@ TEST_CASE("dry run over SSH: workers start on every host, each host is named for
   CHECK(doc["launcher"]["remote_binary"].get<std::string>().find(remote_dir("dry")) == 0);
 }
 
-TEST_CASE("probe finds no GPU: nothing launches, each host named; a second run skips the push") {
+TEST_CASE("probe finds no GPU: nothing launches, each host named, a second run skips the push") {
   auto first = aicloudctl_json(nccl_args("ok-004,ok-005", "probe", {"--dry-run"}));
   INFO(first.dump(1));
   CHECK(first["exit_code"] == 1);
@@ -126,7 +126,7 @@ TEST_CASE("an unreachable host in the selection is named, the others still repor
   CHECK(r.stdout_text.find("RANK  NODE") != std::string::npos);  // the dry-run table of ok-006's rank
 }
 
-TEST_CASE("a benchmark does not launch when a host is unreachable; the rest are skipped") {
+TEST_CASE("a benchmark does not launch when a host is unreachable, the rest are skipped") {
   auto doc = aicloudctl_json(nccl_args("ok-007,refused", "bench", {"--ranks-per-node", "1", "-b", "1M", "-e", "1M"}));
   INFO(doc.dump(1));
   CHECK(doc["exit_code"] == 5);  // refused unreachable; the run failed

@@ -82,7 +82,7 @@ TEST_CASE("launch lines refuse what the launcher cannot express") {
   CHECK_THROWS_AS(mpirun_command(l), UsageError);
 }
 
-TEST_CASE("only NCCL_* variables are forwarded; --env overrides them") {
+TEST_CASE("only NCCL_* variables are forwarded and --env overrides them") {
   auto env = forwarded_env({{"NCCL_ALGO", "Tree"}, {"HOME", "/root"}, {"CUDA_VISIBLE_DEVICES", "0"}, {"NCCL_DEBUG", "WARN"}},
                            {{"NCCL_ALGO", "Ring"}});
   CHECK(env.size() == 2);

@@ -9,7 +9,7 @@
 using namespace aicloud;
 using namespace aicloud::nccl_tests;
 
-TEST_CASE("ranks follow each node's GPU count; a node that cannot run is named, the others keep their ranks") {
+TEST_CASE("ranks follow each node's GPU count, a node that cannot run is named, the others keep their ranks") {
   NcclOptions o;
   std::vector<std::string> errors;
   LaunchSpec s = plan_fleet_launch(o, {"a", "b", "c"}, {8, 0, 4}, errors);
