@@ -1014,6 +1014,16 @@ void judge(Report& r, const Profile& p) {
     for (auto& rec : k.stages) {
       Sink s{k.reasons, "", rec.stage};
       status_reason(s, rec);
+      // Hosts the NCCL launcher names as failed (a rank that did not start,
+      // crashed or stopped advancing) fail, whatever the bandwidth says.
+      if (rec.stage == "nccl_inter" && rec.data.is_object() && rec.data.contains("host_failures") &&
+          rec.data["host_failures"].is_object())
+        for (const auto& [host, why] : rec.data["host_failures"].items())
+          if (NodeRecord* n = r.node(host)) {
+            Sink ns{n->reasons, n->name, "nccl_inter"};
+            ns.fail("nccl_inter.host", "inter-node NCCL failed on this node: " +
+                                           (why.is_string() ? why.get<std::string>() : why.dump()));
+          }
       if (rec.status != StageStatus::done || rec.stage != "nccl_inter") continue;
       judge_nccl(s, k.measurements, rec, *level, "nccl_inter");
       NcclView v = parse_nccl(member(&rec, "nccl"));
