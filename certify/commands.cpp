@@ -359,8 +359,10 @@ int certify_command(const CertifyOptions& o) {
     print_info("certify: stage " + std::string(def.id) + " (" + def.title + ") on " + std::to_string(nodes) + " node" +
                (nodes == 1 ? "" : "s") + how_long);
   };
-  ro.on_stage_done = [](const std::string& node, const StageRecord& rec) {
-    std::string who = node.empty() ? "rack" : node;
+  ro.on_stage_done = [](const std::string& who, const StageRecord& rec) {
+    // A node an earlier stage stopped would repeat that reason for every
+    // later stage: the report has it; -v prints it.
+    if (rec.status == StageStatus::skipped && starts_with(rec.detail, "not run:") && terminal().verbosity < 1) return;
     std::string line = "certify: " + who + " " + rec.stage + ": " + std::string(to_string(rec.status)) +
                        (rec.detail.empty() ? "" : " (" + rec.detail + ")");
     print_info(line);

@@ -424,9 +424,9 @@ int run_pipeline(Report& r, const Profile& p, NodeExecutor& exec, const RunOptio
         std::vector<const NodeRecord*> eligible;
         for (const auto& name : rack.nodes)
           if (const NodeRecord* n = r.node(name); n && !stage_blocked(*n, def.id)) eligible.push_back(n);
-        if (o.on_stage_begin) o.on_stage_begin(def, eligible.size());
+        if (o.on_stage_begin && eligible.size() >= 2) o.on_stage_begin(def, eligible.size());
         def.run_rack(ctx, rack, *rec, eligible);
-        done("", *rec);
+        done("rack " + rack.name, *rec);
       }
     } else {
       // Nodes an earlier stage stopped are recorded as skipped, with why.

@@ -173,8 +173,10 @@ struct StageContext {
 struct RunOptions {
   std::string report_path;          // checkpointed after every stage; "" = none
   int parallel = 64;                // nodes at once within a stage
-  // Called when a stage starts on `nodes` nodes, and after each node stage
-  // (and rack stage) finishes, for progress. Never from two threads at once.
+  // Called when a stage starts on `nodes` nodes (a rack stage: only when it
+  // has nodes to run on), and after each node stage (and rack stage)
+  // finishes, with the node's name or "rack NAME", for progress. Never from
+  // two threads at once.
   std::function<void(const StageDef&, std::size_t nodes)> on_stage_begin;
   std::function<void(const std::string& node, const StageRecord&)> on_stage_done;
   // Inter-node NCCL launcher (see RackNcclHook above); empty: the stage

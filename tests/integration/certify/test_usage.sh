@@ -45,7 +45,7 @@ check2 certify -i inventory.yaml --local --profile h100-sxm-8gpu
 contains err.txt "give one of them"
 check2 certify -i missing.yaml --profile h100-sxm-8gpu
 check2 certify -i inventory.yaml --profile h100-sxm-8gpu --limit 'nosuch-[1-2]'
-contains err.txt "selects no host"
+contains err.txt "no host in the inventory matches"
 check2 certify -i inventory.yaml --profile h100-sxm-8gpu --host-key-policy sometimes
 check2 certify -i inventory.yaml --profile h100-sxm-8gpu --replay .
 contains err.txt "excludes -i INVENTORY"
