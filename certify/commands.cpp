@@ -275,6 +275,17 @@ int certify_command(const CertifyOptions& o) {
       inventory_sha256 = hosts.inventory_sha256;
       check_resume_compatible(report, profile, inventory_sha256);
       start_fleet(hosts, c);
+      // One certification runs one aicloudctl on its nodes: stages already
+      // done were measured by the deployed binary, so the rest must be too.
+      for (const auto& n : report.nodes)
+        if (const StageRecord* d = n.stage("deploy"); d && d->status == StageStatus::done && d->data.is_object()) {
+          std::string sha = d->data.value("sha256", "");
+          if (!sha.empty() && sha != fleet_exec->binary_sha256())
+            throw UsageError("--resume: " + n.name + " ran aicloudctl sha256 " + sha.substr(0, 16) + ", but this one (" +
+                             (o.node_binary.empty() ? "the running binary" : o.node_binary) + ") is " +
+                             fleet_exec->binary_sha256().substr(0, 16) +
+                             "; resume with the same binary (--node-binary) or start a new certification");
+        }
     } else {
       if (fleet_mode || !conn.limit.empty())
         throw UsageError("--resume: " + o.resume + " certified one machine (" + report.run.mode +

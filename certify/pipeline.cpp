@@ -312,8 +312,8 @@ void stage_nccl_inter(StageContext& ctx, RackRecord& rack, StageRecord& rec, con
   rec.data = {{"nodes", req.hosts}};
   if (!ctx.options.rack_nccl) {
     rec.status = StageStatus::error;
-    rec.detail = "inter-node NCCL was not run: this build has no multi-node NCCL launcher wired into certify "
-                 "(RunOptions::rack_nccl), so the rack cannot be certified";
+    rec.detail = "no multi-node NCCL launcher is wired into certify in this build (RunOptions::rack_nccl), "
+                 "so the rack cannot be certified";
     return;
   }
   if (std::string why = ctx.exec.prepare_rack(req); !why.empty()) {
