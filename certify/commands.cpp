@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "certify/fleet_exec.hpp"
 #include "certify/ingest.hpp"
@@ -27,6 +29,7 @@
 #include "common/term.hpp"
 #include "fleet/exec.hpp"
 #include "inventory/inventory.hpp"
+#include "inventory/nodeset.hpp"
 
 namespace aicloud::certify {
 
@@ -139,7 +142,28 @@ struct FleetHosts {
   std::vector<fleet::Target> targets;
   std::string inventory_sha256;
   std::string format;  // "native" or "ansible"
+  // For --profile auto: shipped profile -> hosts the inventory says are of
+  // that SKU; hosts it says nothing usable about.
+  std::map<std::string, std::vector<std::string>> skus;
+  std::vector<std::string> unknown_sku;
 };
+
+// The shipped profile an inventory host names: its `sku` label (a shipped
+// profile name), else its hardware.gpu_model as the prefix of exactly one
+// shipped name ("H100-SXM" -> h100-sxm-8gpu) or an NVML name one matches.
+std::optional<std::string> inventory_sku(const inventory::Host& h) {
+  const auto names = shipped_profile_names();
+  auto shipped = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  if (auto it = h.labels.find("sku"); it != h.labels.end() && shipped(it->second)) return it->second;
+  if (h.hardware.gpu_model.empty()) return std::nullopt;
+  std::string model = to_lower(h.hardware.gpu_model);
+  std::replace(model.begin(), model.end(), ' ', '-');
+  std::vector<std::string> hits;
+  for (const auto& n : names)
+    if (starts_with(n, model + "-")) hits.push_back(n);
+  if (hits.size() == 1) return hits[0];
+  return profile_for_gpu(h.hardware.gpu_model);
+}
 
 // `names` set (--resume): exactly those hosts, which must all still be in
 // the inventory; otherwise the hosts --limit selects.
@@ -169,6 +193,8 @@ FleetHosts fleet_hosts(const fleet::ConnectionOptions& c, const std::vector<std:
     n.address = t.address.empty() ? t.name : t.address;
     n.rack = h && !h->rack.empty() ? h->rack : "default";
     n.site = h ? h->site : "";
+    if (auto sku = h ? inventory_sku(*h) : std::nullopt) out.skus[*sku].push_back(t.name);
+    else out.unknown_sku.push_back(t.name);
     if (h) {
       n.expected.gpu_model = h->hardware.gpu_model;
       n.expected.gpu_count = h->hardware.gpu_count;
@@ -307,12 +333,27 @@ int certify_command(const CertifyOptions& o) {
                  (planned.size() == 1 ? "" : "s") + " to run (" + join(planned, ", ") + ")");
     }
   } else if (fleet_mode) {
-    if (o.profile.empty() || o.profile == "auto")
-      throw UsageError("certify -i INVENTORY needs --profile NAME|FILE (the hardware SKU to certify against; "
-                       "see --list-profiles)");
     fleet::validate(conn);
     FleetHosts hosts = fleet_hosts(conn, nullptr);
-    profile = load_profile(o.profile);
+    std::string spec = o.profile.empty() ? "auto" : o.profile;
+    if (spec == "auto") {
+      // From the inventory (sku label or gpu_model), never by guessing from
+      // one node: every selected host must name the same shipped profile.
+      if (!hosts.unknown_sku.empty())
+        throw UsageError("--profile auto: the inventory does not say which SKU " + inventory::fold_nodeset(hosts.unknown_sku) +
+                         (hosts.unknown_sku.size() == 1 ? " is" : " are") +
+                         " (a `sku` label naming a shipped profile, or hardware.gpu_model); pass --profile NAME|FILE "
+                         "(see --list-profiles)");
+      if (hosts.skus.size() > 1) {
+        std::vector<std::string> parts;
+        for (const auto& [sku, names] : hosts.skus) parts.push_back(sku + ": " + inventory::fold_nodeset(names));
+        throw UsageError("--profile auto: the selected hosts are of different SKUs (" + join(parts, "; ") +
+                         "); certify each SKU with its own --limit, or pass --profile");
+      }
+      spec = hosts.skus.begin()->first;
+      print_info("certify: --profile auto: " + spec + " (from the inventory)");
+    }
+    profile = load_profile(spec);
     const Level& level = profile.level(o.level);
     if (out.empty()) out = default_output();
     check_writable(out, "-o");
@@ -323,7 +364,7 @@ int certify_command(const CertifyOptions& o) {
     report.inventory.sha256 = hosts.inventory_sha256;
     report.inventory.format = hosts.format;
     report.run.selector = conn.limit;
-    report.profile.spec = o.profile;
+    report.profile.spec = o.profile.empty() ? "auto" : o.profile;
     report.run.operator_name = user_name() + "@" + hostname();
     report.run.controller = hostname();
     report.run.command_line = own_command_line();

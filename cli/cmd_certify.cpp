@@ -14,7 +14,8 @@ void setup_certify(CLI::App& app, Context& ctx) {
   add_connection_flags(app, o->connection);
   app.add_option("--profile", o->profile,
                  "Certification profile: a shipped name (see --list-profiles) or a YAML file; "
-                 "with --local the default 'auto' picks it from the GPUs found");
+                 "the default 'auto' picks it from the GPUs found (--local) or from the inventory's `sku` "
+                 "label or hardware.gpu_model (-i)");
   app.add_option("--level", o->level, "quick (about 5 min a node), standard (about 30 min), burnin (hours); default: the profile's");
   app.add_option("-o,--output", o->output,
                  "Report file (JSON), rewritten atomically after every stage; '-' for stdout "

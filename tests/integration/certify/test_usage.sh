@@ -39,8 +39,10 @@ expect_rc 0
 for p in a100-sxm-8gpu b200-8gpu h100-sxm-8gpu h200-sxm-8gpu; do contains lp.txt "$p"; done
 # Fleet mode: bad invocations are refused before anything connects.
 cp "$src/inventory/examples/h100-rack.yaml" inventory.yaml
-check2 certify -i inventory.yaml
-contains err.txt "needs --profile NAME|FILE"
+check2 certify -i "$src/inventory/examples/two-rack-site.yaml" --limit 'gpu-a1[2-3]-01'
+contains err.txt "--profile auto: the selected hosts are of different SKUs (h100-sxm-8gpu: gpu-a12-01; h200-sxm-8gpu: gpu-a13-01)"
+check2 certify -i "$src/inventory/examples/two-rack-site.yaml"
+contains err.txt "the inventory does not say which SKU login-phx1-01 is"
 check2 certify -i inventory.yaml --local --profile h100-sxm-8gpu
 contains err.txt "give one of them"
 check2 certify -i missing.yaml --profile h100-sxm-8gpu
