@@ -116,6 +116,16 @@ void FleetExecutor::connect_once() {
   });
 }
 
+fleet::Session* FleetExecutor::reach(const NodeRecord& node, CommandResult& why, std::size_t& index) {
+  auto i = index_of(node.name);
+  if (!i) {
+    why.error = "not among the hosts selected from the inventory";
+    return nullptr;
+  }
+  index = *i;
+  return session_for(*i, why);
+}
+
 fleet::Session* FleetExecutor::session_for(std::size_t i, CommandResult& why) {
   connect_once();
   const fleet::HostResult& r = m_connect.at(i);
@@ -212,29 +222,21 @@ CommandResult FleetExecutor::push_binary(std::size_t i, fleet::Session& s) {
 
 std::optional<CommandResult> FleetExecutor::deploy(const NodeRecord& node) {
   CommandResult c;
-  auto i = index_of(node.name);
-  if (!i) {
-    c.error = "not among the hosts selected from the inventory";
-    return c;
-  }
-  fleet::Session* s = session_for(*i, c);
+  std::size_t i = 0;
+  fleet::Session* s = reach(node, c, i);
   if (!s) return c;
-  return push_binary(*i, *s);
+  return push_binary(i, *s);
 }
 
 CommandResult FleetExecutor::run_tool(const NodeRecord& node, std::string_view, const std::vector<std::string>& args,
                                       Seconds timeout) {
   CommandResult c;
   c.command = "aicloudctl " + shell_join(args);
-  auto i = index_of(node.name);
-  if (!i) {
-    c.error = "not among the hosts selected from the inventory";
-    return c;
-  }
-  fleet::Session* s = session_for(*i, c);
+  std::size_t i = 0;
+  fleet::Session* s = reach(node, c, i);
   if (!s) return c;
-  if (!m_deployed[*i]) {
-    CommandResult d = push_binary(*i, *s);
+  if (!m_deployed[i]) {
+    CommandResult d = push_binary(i, *s);
     if (!(d.exited && d.exit_code == 0)) {
       d.command = c.command;
       d.error = "aicloudctl could not be deployed first: " + d.error;
@@ -251,12 +253,8 @@ CommandResult FleetExecutor::run_shell(const NodeRecord& node, std::string_view,
                                        Seconds timeout) {
   CommandResult c;
   c.command = "sh -c <node facts script>";
-  auto i = index_of(node.name);
-  if (!i) {
-    c.error = "not among the hosts selected from the inventory";
-    return c;
-  }
-  fleet::Session* s = session_for(*i, c);
+  std::size_t i = 0;
+  fleet::Session* s = reach(node, c, i);
   if (!s) return c;
   fleet::ExecOptions eo;
   eo.timeout = cap(timeout, m_fleet->options());

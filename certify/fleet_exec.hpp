@@ -64,8 +64,10 @@ class FleetExecutor : public NodeExecutor {
  private:
   void connect_once();
   std::optional<std::size_t> index_of(const std::string& node) const;
-  // The session of a reachable node, or a CommandResult saying why not.
+  // The session of a reachable node (index i / the node's name, setting
+  // `index`), or null with `why` saying why not.
   fleet::Session* session_for(std::size_t i, CommandResult& why);
+  fleet::Session* reach(const NodeRecord& node, CommandResult& why, std::size_t& index);
   CommandResult push_binary(std::size_t i, fleet::Session& s);
 
   std::unique_ptr<fleet::Fleet> m_fleet;

@@ -37,12 +37,7 @@ chmod 755 standin.sh
 : > "$log"; chmod 666 "$log"
 touch "$log.slow"
 trap 'rm -rf "$work" "$log" "$log.slow"' EXIT
-cat > site.yaml <<'YAML'
-profile: 1
-name: lab-h100-no-ib
-extends: h100-sxm-8gpu
-network: {ib_ports_min: 0}
-YAML
+write_lab_profile
 cp "$AICLOUD_FLEET_KNOWN_HOSTS" known_hosts
 conn=(--known-hosts known_hosts --no-ssh-config --connect-timeout 5s)
 

@@ -421,6 +421,12 @@ TEST_CASE("format_value and xid_name") {
 
 TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; without one the rack is never certified") {
   Profile p = load_profile("h100-sxm-8gpu");
+  // A rack of n healthy nodes, not yet run.
+  auto fresh_rack = [&p](TestExecutor& exec, int n) {
+    auto nodes = rack_nodes(n);
+    for (const auto& node : nodes) exec.nodes[node.name] = NodeOutputs{};
+    return new_report(p, p.level("quick"), nodes, exec.mode());
+  };
   SUBCASE("the hook is called once with the nodes that passed and the profile's parameters") {
     TestExecutor exec;
     burnin_test(exec.nodes["gpu-a12-02"].burnin, 1, "hbm")["result"]["copy_gbps"] = 100.0;
@@ -437,9 +443,7 @@ TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; 
   }
   SUBCASE("no hook: ERROR with the reason, rack INCOMPLETE, exit 1") {
     TestExecutor exec;
-    auto nodes = rack_nodes(4);
-    for (const auto& n : nodes) exec.nodes[n.name] = NodeOutputs{};
-    Report r = new_report(p, p.level("quick"), nodes, exec.mode());
+    Report r = fresh_rack(exec, 4);
     RunOptions o;  // no rack_nccl
     int rc = run_pipeline(r, p, exec, o);
     const StageRecord* s = r.racks[0].stage("nccl_inter");
@@ -453,9 +457,7 @@ TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; 
   }
   SUBCASE("the hook fails: its error is the stage's reason") {
     TestExecutor exec;
-    auto nodes = rack_nodes(2);
-    for (const auto& n : nodes) exec.nodes[n.name] = NodeOutputs{};
-    Report r = new_report(p, p.level("quick"), nodes, exec.mode());
+    Report r = fresh_rack(exec, 2);
     RunOptions o;
     o.rack_nccl = [](const RackNcclRequest&) {
       RackNcclResult out;
@@ -472,9 +474,7 @@ TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; 
   }
   SUBCASE("the hook throws: recorded as the stage's error, not a crash") {
     TestExecutor exec;
-    auto nodes = rack_nodes(2);
-    for (const auto& n : nodes) exec.nodes[n.name] = NodeOutputs{};
-    Report r = new_report(p, p.level("quick"), nodes, exec.mode());
+    Report r = fresh_rack(exec, 2);
     RunOptions o;
     o.rack_nccl = [](const RackNcclRequest&) -> RackNcclResult { throw std::runtime_error("boom"); };
     CHECK(run_pipeline(r, p, exec, o) == 1);
@@ -483,9 +483,7 @@ TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; 
   }
   SUBCASE("hosts the launcher names as failed FAIL, even with a good document") {
     TestExecutor exec;
-    auto nodes = rack_nodes(4);
-    for (const auto& n : nodes) exec.nodes[n.name] = NodeOutputs{};
-    Report r = new_report(p, p.level("quick"), nodes, exec.mode());
+    Report r = fresh_rack(exec, 4);
     RunOptions o;
     auto hook = exec.rack_hook();
     o.rack_nccl = [&](const RackNcclRequest& req) {
