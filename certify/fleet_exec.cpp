@@ -245,7 +245,7 @@ CommandResult FleetExecutor::run_tool(const NodeRecord& node, std::string_view, 
   }
   fleet::ExecOptions eo;
   eo.timeout = cap(timeout, m_fleet->options());
-  fleet::ExecResult e = s->exec("NO_COLOR=1 " + shell_quote(remote_binary()) + " " + shell_join(args), eo);
+  fleet::ExecResult e = s->exec("env NO_COLOR=1 " + shell_quote(remote_binary()) + " " + shell_join(args), eo);
   return from_exec(e, c.command);
 }
 
