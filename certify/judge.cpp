@@ -1091,7 +1091,11 @@ void judge(Report& r, const Profile& p) {
     if (n.verdict == Verdict::pass) ++sum.nodes_pass;
     if (n.verdict == Verdict::fail) ++sum.nodes_fail;
     if (n.verdict == Verdict::incomplete) ++sum.nodes_incomplete;
-    if (const StageRecord* reach = n.stage("reachability"); reach && reach->status == StageStatus::error) ++sum.unreachable;
+    // Unreachable: the connection failed, or was lost later in the run.
+    bool lost = std::any_of(n.stages.begin(), n.stages.end(), [](const StageRecord& x) {
+      return x.status == StageStatus::error && (x.stage == "reachability" || starts_with(x.detail, "unreachable:"));
+    });
+    if (lost) ++sum.unreachable;
   }
   Verdict overall = r.racks.empty() ? Verdict::incomplete : Verdict::pass;
   for (auto& k : r.racks) {

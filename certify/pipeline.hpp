@@ -82,9 +82,16 @@ struct RackNcclResult {
   std::string command;                               // what ran, one line, for the report
 };
 
-// Runs on the pipeline's thread; must not throw for a host's problem (an
-// exception is recorded as the stage's error) and must honour Ctrl-C
-// (common/interrupt.hpp) and req.timeout.
+// Runs on the pipeline's thread while no other stage runs, so the fleet's
+// sessions are free for it (drive them from this thread, e.g. start() one
+// rank per host and poll_commands(), or use fleet->run()). Must not throw
+// for a host's problem (an exception is recorded as the stage's error) and
+// must honour Ctrl-C (common/interrupt.hpp) and req.timeout. Wiring, in the
+// caller of certify_command (CertifyOptions::rack_nccl) or run_pipeline:
+//   options.rack_nccl = [](const RackNcclRequest& r) -> RackNcclResult {
+//     auto run = nccl_tests::run_fleet(*r.fleet, r.fleet_index, r.remote_binary, r.nccl, r.timeout);
+//     return {run.document, run.error, run.host_failures, run.command};
+//   };
 using RackNcclHook = std::function<RackNcclResult(const RackNcclRequest&)>;
 
 // How stages reach a node. Implementations must never throw for a node's

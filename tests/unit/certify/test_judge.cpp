@@ -500,3 +500,20 @@ TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; 
     CHECK_FALSE(r.racks[0].certified);
   }
 }
+
+TEST_CASE("a node whose connection is lost mid-run counts as unreachable (exit code bit 4), never PASS") {
+  TestExecutor exec;
+  exec.nodes["gpu-a12-02"] = NodeOutputs{};
+  CommandResult lost;
+  lost.unreachable = true;
+  lost.error = "connection lost: Socket error: disconnected";
+  exec.nodes["gpu-a12-02"].fail["burnin"] = lost;
+  Report r = run_rack(exec, 3);
+  const NodeRecord* n = r.node("gpu-a12-02");
+  CHECK(n->stage("burnin")->status == StageStatus::error);
+  CHECK(n->stage("burnin")->detail.find("unreachable: connection lost") == 0);
+  CHECK(n->verdict == Verdict::incomplete);
+  CHECK(r.summary.unreachable == 1);
+  CHECK_FALSE(r.summary.certified);
+  CHECK(r.summary.exit_code == 5);
+}
