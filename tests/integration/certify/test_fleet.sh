@@ -6,8 +6,8 @@
 # host key under the strict policy); the rack is not certified; exit 5
 # (1|4); the report validates against the schema and the JUnit file is
 # XML with those failures. Then --resume re-runs only what did not finish
-# (the unreachable hosts), and a second certification finds the binary
-# already on the nodes. Checks are batched into one Python run per report
+# (the unreachable hosts), a second certification finds the binary
+# already on the nodes, and --timeout stops a node that hangs. Checks are batched into one Python run per report
 # (Python starts slowly on a loaded CI machine).
 . "$(dirname "$0")/lib.sh"
 [ -n "${AICLOUD_FLEET_DIR:-}" ] && [ -f "$AICLOUD_FLEET_DIR/fleet.env" ] || skip "no test fleet (run through ctest: fixture 'fleet')"
@@ -116,6 +116,19 @@ check one.json '{}' <<'PY'
 d = stage("ok-001", "deploy")
 expect(d["outcome"] == "PASS" and d["data"]["copied"] is False and "already there" in d["detail"], "deploy copied again: " + d["detail"])
 PY
+# Deadlines: on `slow` every command hangs for 30 s; --timeout caps the
+# deploy's commands, the node is recorded as timed out, and nothing hangs.
+run "$bin" certify -i "$AICLOUD_FLEET_INVENTORY" --limit slow "${conn[@]}" --timeout 2s --profile h100-sxm-8gpu \
+  -o slow.json > out5.txt 2> err5.txt
+expect_rc 1 "a node past its deadline fails (not unreachable)"
+check slow.json '{}' <<'PY'
+d = stage("slow", "deploy")
+expect(stage("slow", "reachability")["outcome"] == "PASS", "slow: reachability")
+expect(d["status"] == "error" and "timed out" in d["detail"], "slow deploy: " + d["detail"])
+expect(stage("slow", "health")["status"] == "skipped", "slow: health ran after a failed deploy")
+expect(node("slow")["verdict"] == "INCOMPLETE" and r["summary"]["unreachable"] == 0, "slow: verdict/unreachable")
+PY
+
 # Leave the test user's home as we found it (each build is a new file).
 "$bin" exec -i "$AICLOUD_FLEET_INVENTORY" --limit ok-001 "${conn[@]}" -- \
   rm -f .cache/aicloudctl/aicloudctl-"$(sha256sum < "$bin" | cut -c1-16)" > /dev/null
