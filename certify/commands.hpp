@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "fleet/options.hpp"
 #include "certify/pipeline.hpp"
+#include "fleet/options.hpp"
 
 namespace aicloud::certify {
 
@@ -16,7 +16,7 @@ struct CertifyOptions {
   // -i INVENTORY, --limit and every connection flag (cli/fleet_flags.hpp):
   // fleet mode, the selected hosts over SSH.
   fleet::ConnectionOptions connection;
-  std::string profile;       // --profile NAME|FILE; empty = auto (--local only)
+  std::string profile;       // --profile NAME|FILE; empty = auto (GPUs found with --local, the inventory with -i)
   std::string level;         // --level quick|standard|burnin; empty = the profile's default
   std::string output;        // -o REPORT.json; empty = aicloudctl-certify-<host>-<time>.json
   std::string junit;         // --junit FILE
