@@ -6,10 +6,14 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 
+#include "certify/fleet_exec.hpp"
 #include "certify/ingest.hpp"
 #include "certify/judge.hpp"
 #include "certify/pipeline.hpp"
@@ -20,8 +24,12 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/interrupt.hpp"
+#include "common/sha256.hpp"
 #include "common/strings.hpp"
 #include "common/term.hpp"
+#include "fleet/exec.hpp"
+#include "inventory/inventory.hpp"
+#include "inventory/nodeset.hpp"
 
 namespace aicloud::certify {
 
@@ -128,6 +136,75 @@ Profile resolve_auto(NodeExecutor& exec, const NodeRecord& node, std::string& no
   return unmatched_profile();
 }
 
+// Fleet mode: the selected inventory hosts as report nodes and SSH targets.
+struct FleetHosts {
+  std::vector<NodeRecord> nodes;
+  std::vector<fleet::Target> targets;
+  std::string inventory_sha256;
+  std::string format;  // "native" or "ansible"
+  // For --profile auto: shipped profile -> hosts the inventory says are of
+  // that SKU; hosts it says nothing usable about.
+  std::map<std::string, std::vector<std::string>> skus;
+  std::vector<std::string> unknown_sku;
+};
+
+// The shipped profile an inventory host names: its `sku` label (a shipped
+// profile name), else its hardware.gpu_model as the prefix of exactly one
+// shipped name ("H100-SXM" -> h100-sxm-8gpu) or an NVML name one matches.
+std::optional<std::string> inventory_sku(const inventory::Host& h) {
+  const auto names = shipped_profile_names();
+  auto shipped = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  if (auto it = h.labels.find("sku"); it != h.labels.end() && shipped(it->second)) return it->second;
+  if (h.hardware.gpu_model.empty()) return std::nullopt;
+  std::string model = to_lower(h.hardware.gpu_model);
+  std::replace(model.begin(), model.end(), ' ', '-');
+  std::vector<std::string> hits;
+  for (const auto& n : names)
+    if (starts_with(n, model + "-")) hits.push_back(n);
+  if (hits.size() == 1) return hits[0];
+  return profile_for_gpu(h.hardware.gpu_model);
+}
+
+// `names` set (--resume): exactly those hosts, which must all still be in
+// the inventory; otherwise the hosts --limit selects.
+FleetHosts fleet_hosts(const fleet::ConnectionOptions& c, const std::vector<std::string>* names) {
+  FleetHosts out;
+  inventory::Inventory inv;
+  if (names) {
+    inv = inventory::load_inventory(c.inventory);
+    std::vector<const inventory::Host*> hosts;
+    for (const auto& name : *names) {
+      const inventory::Host* h = inv.find(name);
+      if (!h) throw UsageError("--resume: host " + name + " of the report is no longer in " + c.inventory);
+      hosts.push_back(h);
+    }
+    out.targets = fleet::targets_from_hosts(inv, hosts);
+  } else {
+    fleet::Selection sel = fleet::load_selection(c);
+    inv = std::move(sel.inventory);
+    out.targets = std::move(sel.targets);
+  }
+  out.format = inv.format == inventory::Format::ansible ? "ansible" : "native";
+  out.inventory_sha256 = sha256_hex(read_text_file(c.inventory, inventory::k_max_inventory_bytes));
+  for (const auto& t : out.targets) {
+    const inventory::Host* h = inv.find(t.name);
+    NodeRecord n;
+    n.name = t.name;
+    n.address = t.address.empty() ? t.name : t.address;
+    n.rack = h && !h->rack.empty() ? h->rack : "default";
+    n.site = h ? h->site : "";
+    if (auto sku = h ? inventory_sku(*h) : std::nullopt) out.skus[*sku].push_back(t.name);
+    else out.unknown_sku.push_back(t.name);
+    if (h) {
+      n.expected.gpu_model = h->hardware.gpu_model;
+      n.expected.gpu_count = h->hardware.gpu_count;
+      n.expected.nics = h->hardware.nics;
+    }
+    out.nodes.push_back(std::move(n));
+  }
+  return out;
+}
+
 void list_profiles(bool as_json) {
   json all = json::array();
   for (const auto& name : shipped_profile_names()) {
@@ -162,42 +239,87 @@ int certify_command(const CertifyOptions& o) {
     return 0;
   }
 
-  // 1. Which machines.
-  if (o.local && !o.inventory.empty())
+  // 1. Which machines: this one (--local, --replay), or inventory hosts over SSH.
+  const fleet::ConnectionOptions& conn = o.connection;
+  bool fleet_mode = !conn.inventory.empty();
+  if (o.local && fleet_mode)
     throw UsageError("--local certifies this machine; -i INVENTORY certifies a rack over SSH: give one of them");
-  if (!o.inventory.empty())
-    throw Error("certify -i INVENTORY runs the stages over SSH (fleet/), which is not in this build yet; "
-                "certify this machine with --local");
-  if (!o.local && o.resume.empty())
+  if (!o.local && !fleet_mode && o.resume.empty())
     throw UsageError("certify needs -i INVENTORY (a rack, over SSH) or --local (this machine)");
-  if (!o.limit.empty() && o.inventory.empty()) throw UsageError("--limit selects inventory hosts; it needs -i INVENTORY");
+  if (!conn.limit.empty() && !fleet_mode && o.resume.empty())
+    throw UsageError("--limit selects inventory hosts; it needs -i INVENTORY");
   if (!o.level.empty() && o.level != "quick" && o.level != "standard" && o.level != "burnin") {
     std::string msg = "--level " + o.level + ": expected quick, standard or burnin";
     if (auto g = did_you_mean(o.level, {"quick", "standard", "burnin"})) msg += " (did you mean '" + *g + "'?)";
     throw UsageError(msg);
   }
+  if (!o.replay.empty() && fleet_mode) throw UsageError("--replay judges recorded outputs of this machine; it excludes -i INVENTORY");
   if (!o.replay.empty() && !file_exists(o.replay + "/."))
     throw UsageError("--replay " + o.replay + ": not a folder of recorded outputs");
 
   if (!o.node_binary.empty() && !o.replay.empty()) throw UsageError("--node-binary and --replay exclude each other");
   if (!o.node_binary.empty() && ::access(o.node_binary.c_str(), X_OK) != 0)
     throw UsageError("--node-binary " + o.node_binary + ": not an executable file");
-  std::unique_ptr<NodeExecutor> exec;
-  if (o.replay.empty()) exec = std::make_unique<LocalExecutor>(o.node_binary);
-  else exec = std::make_unique<ReplayExecutor>(o.replay);
 
   // 2. The report: a new one, or the one we resume.
   Report report;
   Profile profile;
+  std::unique_ptr<NodeExecutor> exec;
+  FleetExecutor* fleet_exec = nullptr;
   std::string out = o.output;
+  auto start_fleet = [&](const FleetHosts& hosts, const fleet::ConnectionOptions& c) {
+    if (c.host_key_policy == fleet::HostKeyPolicy::off)
+      print_warning("--host-key-policy off: host keys are not checked, so any machine on the path can pose as these hosts");
+    auto fe = std::make_unique<FleetExecutor>(hosts.targets, c, o.node_binary);
+    if (terminal().progress)
+      fe->on_connect_progress([](const fleet::Progress& p) {
+        if (p.done == p.total) clear_progress();
+        else show_progress(fleet::progress_line("certify: connecting", p));
+      });
+    fleet_exec = fe.get();
+    exec = std::move(fe);
+  };
   if (!o.resume.empty()) {
     report = load_report(o.resume);
-    if (report.run.mode == "fleet")
-      throw Error("--resume: this report certifies a rack over SSH, which is not in this build yet");
     if (!report.profile.note.empty()) profile = unmatched_profile();
     else if (o.profile.empty()) profile = profile_from_json(report.profile.resolved, o.resume + " (profile)");
     else profile = load_profile(o.profile);
-    check_resume_compatible(report, profile, report.inventory.sha256);
+    std::string inventory_sha256 = report.inventory.sha256;
+    if (report.run.mode == "fleet") {
+      // The same hosts, reached the way this invocation says (known_hosts,
+      // identities...), from the inventory the report names unless -i says.
+      fleet::ConnectionOptions c = conn;
+      if (c.inventory.empty()) c.inventory = report.inventory.path;
+      if (!c.limit.empty() && c.limit != report.run.selector)
+        throw UsageError("--resume: the report selected '" + report.run.selector + "', not '" + c.limit +
+                         "'; resume without --limit or start a new certification");
+      c.limit = report.run.selector;
+      fleet::validate(c);
+      std::vector<std::string> names;
+      for (const auto& n : report.nodes) names.push_back(n.name);
+      FleetHosts hosts = fleet_hosts(c, &names);
+      inventory_sha256 = hosts.inventory_sha256;
+      check_resume_compatible(report, profile, inventory_sha256);
+      start_fleet(hosts, c);
+      // One certification runs one aicloudctl on its nodes: stages already
+      // done were measured by the deployed binary, so the rest must be too.
+      for (const auto& n : report.nodes)
+        if (const StageRecord* d = n.stage("deploy"); d && d->status == StageStatus::done && d->data.is_object()) {
+          std::string sha = d->data.value("sha256", "");
+          if (!sha.empty() && sha != fleet_exec->binary_sha256())
+            throw UsageError("--resume: " + n.name + " ran aicloudctl sha256 " + sha.substr(0, 16) + ", but this one (" +
+                             (o.node_binary.empty() ? "the running binary" : o.node_binary) + ") is " +
+                             fleet_exec->binary_sha256().substr(0, 16) +
+                             "; resume with the same binary (--node-binary) or start a new certification");
+        }
+    } else {
+      if (fleet_mode || !conn.limit.empty())
+        throw UsageError("--resume: " + o.resume + " certified one machine (" + report.run.mode +
+                         " mode), not inventory hosts; resume it without -i/--limit");
+      check_resume_compatible(report, profile, inventory_sha256);
+      if (o.replay.empty()) exec = std::make_unique<LocalExecutor>(o.node_binary);
+      else exec = std::make_unique<ReplayExecutor>(o.replay);
+    }
     if (!o.level.empty() && o.level != report.run.level)
       throw UsageError("--resume: the report ran level " + report.run.level + ", not " + o.level);
     if (out.empty()) out = o.resume;
@@ -210,7 +332,45 @@ int certify_command(const CertifyOptions& o) {
       print_info("certify: resuming " + o.resume + ": " + std::to_string(planned.size()) + " stage" +
                  (planned.size() == 1 ? "" : "s") + " to run (" + join(planned, ", ") + ")");
     }
+  } else if (fleet_mode) {
+    fleet::validate(conn);
+    FleetHosts hosts = fleet_hosts(conn, nullptr);
+    std::string spec = o.profile.empty() ? "auto" : o.profile;
+    if (spec == "auto") {
+      // From the inventory (sku label or gpu_model), never by guessing from
+      // one node: every selected host must name the same shipped profile.
+      if (!hosts.unknown_sku.empty())
+        throw UsageError("--profile auto: the inventory does not say which SKU " + inventory::fold_nodeset(hosts.unknown_sku) +
+                         (hosts.unknown_sku.size() == 1 ? " is" : " are") +
+                         " (a `sku` label naming a shipped profile, or hardware.gpu_model); pass --profile NAME|FILE "
+                         "(see --list-profiles)");
+      if (hosts.skus.size() > 1) {
+        std::vector<std::string> parts;
+        for (const auto& [sku, names] : hosts.skus) parts.push_back(sku + ": " + inventory::fold_nodeset(names));
+        throw UsageError("--profile auto: the selected hosts are of different SKUs (" + join(parts, "; ") +
+                         "); certify each SKU with its own --limit, or pass --profile");
+      }
+      spec = hosts.skus.begin()->first;
+      print_info("certify: --profile auto: " + spec + " (from the inventory)");
+    }
+    profile = load_profile(spec);
+    const Level& level = profile.level(o.level);
+    if (out.empty()) out = default_output();
+    check_writable(out, "-o");
+    check_writable(o.junit, "--junit");
+    start_fleet(hosts, conn);
+    report = new_report(profile, level, hosts.nodes, exec->mode());
+    report.inventory.path = conn.inventory;
+    report.inventory.sha256 = hosts.inventory_sha256;
+    report.inventory.format = hosts.format;
+    report.run.selector = conn.limit;
+    report.profile.spec = o.profile.empty() ? "auto" : o.profile;
+    report.run.operator_name = user_name() + "@" + hostname();
+    report.run.controller = hostname();
+    report.run.command_line = own_command_line();
   } else {
+    if (o.replay.empty()) exec = std::make_unique<LocalExecutor>(o.node_binary);
+    else exec = std::make_unique<ReplayExecutor>(o.replay);
     if (out.empty()) out = default_output();
     check_writable(out, "-o");
     check_writable(o.junit, "--junit");
@@ -237,23 +397,30 @@ int certify_command(const CertifyOptions& o) {
 
   // 3. Run the stages; the report is checkpointed after each.
   const Level& level = profile.level(report.run.level);
-  print_info("certify: " + report.nodes.front().name + (report.nodes.size() > 1 ? " and others" : "") + " against " +
+  std::string who = report.nodes.front().name;
+  if (report.nodes.size() > 1) who = std::to_string(report.nodes.size()) + " nodes (" + who + ", ...)";
+  print_info("certify: " + who + " against " +
              profile.name + " (level " + level.name + (level.runs("burnin") ? ", burn-in " + format_duration(level.burnin.duration) : "") +
              "), report " + out);
   RunOptions ro;
   ro.report_path = out;
+  ro.rack_nccl = o.rack_nccl;
+  if (fleet_exec) ro.parallel = std::max(1, conn.forks);
   ro.on_stage_begin = [&level](const StageDef& def, std::size_t nodes) {
     std::string how_long = def.id == "burnin" ? ", " + format_duration(level.burnin.duration) + " of burn-in" : "";
     print_info("certify: stage " + std::string(def.id) + " (" + def.title + ") on " + std::to_string(nodes) + " node" +
                (nodes == 1 ? "" : "s") + how_long);
   };
-  ro.on_stage_done = [](const std::string& node, const StageRecord& rec) {
-    std::string who = node.empty() ? "rack" : node;
+  ro.on_stage_done = [](const std::string& who, const StageRecord& rec) {
+    // A node an earlier stage stopped would repeat that reason for every
+    // later stage: the report has it; -v prints it.
+    if (rec.status == StageStatus::skipped && starts_with(rec.detail, "not run:") && terminal().verbosity < 1) return;
     std::string line = "certify: " + who + " " + rec.stage + ": " + std::string(to_string(rec.status)) +
                        (rec.detail.empty() ? "" : " (" + rec.detail + ")");
     print_info(line);
   };
   int rc = run_pipeline(report, profile, *exec, ro);
+  if (fleet_exec) fleet_exec->close();
 
   // 4. JUnit, the summary, the exit code.
   if (!o.junit.empty()) write_file_atomic(o.junit, junit_xml(report));

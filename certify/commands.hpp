@@ -6,22 +6,29 @@
 
 #include <string>
 
+#include "certify/pipeline.hpp"
+#include "fleet/options.hpp"
+
 namespace aicloud::certify {
 
 struct CertifyOptions {
   bool local = false;        // --local: this machine, no SSH
-  std::string inventory;     // -i INVENTORY (fleet mode: phase 2)
-  std::string profile;       // --profile NAME|FILE; empty = auto (--local only)
+  // -i INVENTORY, --limit and every connection flag (cli/fleet_flags.hpp):
+  // fleet mode, the selected hosts over SSH.
+  fleet::ConnectionOptions connection;
+  std::string profile;       // --profile NAME|FILE; empty = auto (GPUs found with --local, the inventory with -i)
   std::string level;         // --level quick|standard|burnin; empty = the profile's default
-  std::string limit;         // --limit SELECTOR
   std::string output;        // -o REPORT.json; empty = aicloudctl-certify-<host>-<time>.json
   std::string junit;         // --junit FILE
   std::string resume;        // --resume REPORT.json
   std::string replay;        // --replay DIR: judge recorded outputs
-  std::string node_binary;   // --node-binary PATH: the aicloudctl that runs node-side commands
+  std::string node_binary;   // --node-binary PATH: the aicloudctl that runs node-side commands (fleet: the file deployed)
   bool list_profiles = false;
   bool check_profile = false;
   bool json = false;         // global --json: summary JSON on stdout
+  // Inter-node NCCL launcher for racks of two or more nodes (pipeline.hpp,
+  // RackNcclHook); empty: that stage errors and no such rack is certified.
+  RackNcclHook rack_nccl;
 };
 
 int certify_command(const CertifyOptions& options);

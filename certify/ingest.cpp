@@ -474,7 +474,7 @@ NcclView parse_nccl(const json& j) {
       v.errors.push_back(std::string(trim(msg)));
     }
   }
-  // Localisation (fleet mode, phase 2): the shape certification expects.
+  // Localisation (inter-node run, from the rack NCCL hook): the shape certification expects.
   if (const json* ps = get(j, {"localization", "pairs"}); ps && ps->is_array())
     for (const auto& p : *ps) {
       auto bw = num(p, {"busbw_gbps"});

@@ -1014,6 +1014,16 @@ void judge(Report& r, const Profile& p) {
     for (auto& rec : k.stages) {
       Sink s{k.reasons, "", rec.stage};
       status_reason(s, rec);
+      // Hosts the NCCL launcher names as failed (a rank that did not start,
+      // crashed or stopped advancing) fail, whatever the bandwidth says.
+      if (rec.stage == "nccl_inter" && rec.data.is_object() && rec.data.contains("host_failures") &&
+          rec.data["host_failures"].is_object())
+        for (const auto& [host, why] : rec.data["host_failures"].items())
+          if (NodeRecord* n = r.node(host)) {
+            Sink ns{n->reasons, n->name, "nccl_inter"};
+            ns.fail("nccl_inter.host", "inter-node NCCL failed on this node: " +
+                                           (why.is_string() ? why.get<std::string>() : why.dump()));
+          }
       if (rec.status != StageStatus::done || rec.stage != "nccl_inter") continue;
       judge_nccl(s, k.measurements, rec, *level, "nccl_inter");
       NcclView v = parse_nccl(member(&rec, "nccl"));
@@ -1081,7 +1091,11 @@ void judge(Report& r, const Profile& p) {
     if (n.verdict == Verdict::pass) ++sum.nodes_pass;
     if (n.verdict == Verdict::fail) ++sum.nodes_fail;
     if (n.verdict == Verdict::incomplete) ++sum.nodes_incomplete;
-    if (const StageRecord* reach = n.stage("reachability"); reach && reach->status == StageStatus::error) ++sum.unreachable;
+    // Unreachable: the connection failed, or was lost later in the run.
+    bool lost = std::any_of(n.stages.begin(), n.stages.end(), [](const StageRecord& x) {
+      return x.status == StageStatus::error && (x.stage == "reachability" || starts_with(x.detail, "unreachable:"));
+    });
+    if (lost) ++sum.unreachable;
   }
   Verdict overall = r.racks.empty() ? Verdict::incomplete : Verdict::pass;
   for (auto& k : r.racks) {

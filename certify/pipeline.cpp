@@ -228,13 +228,14 @@ void optional_stage(StageContext& ctx, NodeRecord& node, StageRecord& rec,
   Timer t(rec);
   std::optional<CommandResult> c = (ctx.exec.*fn)(node);
   if (!record_hook(ctx.exec, rec, c)) return;
+  rec.data = c->data.is_object() ? c->data : json::object();
   if (c->started && c->exited && c->exit_code == 0) {
     rec.status = StageStatus::done;
     rec.detail = last_line(c->stdout_text);
   } else {
     rec.status = StageStatus::error;
     rec.detail = (c->unreachable ? "unreachable: " : "") + failure_text(*c);
-    rec.data = {{"unreachable", c->unreachable}};
+    rec.data["unreachable"] = c->unreachable;
   }
 }
 
@@ -302,20 +303,47 @@ void stage_nccl_inter(StageContext& ctx, RackRecord& rack, StageRecord& rec, con
     rec.detail = "fewer than 2 nodes passed the earlier stages";
     return;
   }
-  std::vector<std::string> args = nccl_intra_args(ctx.level);
-  std::optional<CommandResult> c =
-      ctx.exec.run_rack_nccl(rack, nodes, args, ctx.profile.timeout("nccl_inter", Seconds(1800)));
-  if (!record_hook(ctx.exec, rec, c)) return;
-  try {
-    json j = json::parse(c->stdout_text);
-    rec.data = {{"nccl", j}, {"nodes", json::array()}};
-    for (const auto* n : nodes) rec.data["nodes"].push_back(n->name);
-    rec.status = StageStatus::done;
-    rec.detail = "nccl " + j.value("status", std::string("?"));
-  } catch (const json::exception&) {
+  RackNcclRequest req;
+  req.rack = rack.name;
+  for (const auto* n : nodes) req.hosts.push_back(n->name);
+  req.nccl = ctx.level.nccl;
+  req.args = nccl_intra_args(ctx.level);
+  req.timeout = ctx.profile.timeout("nccl_inter", Seconds(1800));
+  rec.data = {{"nodes", req.hosts}};
+  if (!ctx.options.rack_nccl) {
     rec.status = StageStatus::error;
-    rec.detail = failure_text(*c);
+    rec.detail = "no multi-node NCCL launcher is wired into certify in this build (RunOptions::rack_nccl), "
+                 "so the rack cannot be certified";
+    return;
   }
+  if (std::string why = ctx.exec.prepare_rack(req); !why.empty()) {
+    rec.status = StageStatus::error;
+    rec.detail = "inter-node NCCL could not start: " + why;
+    return;
+  }
+  RackNcclResult out;
+  try {
+    out = ctx.options.rack_nccl(req);
+  } catch (const std::exception& e) {
+    out.document = nullptr;
+    out.error = std::string("the NCCL launcher failed: ") + e.what();
+  }
+  rec.command = out.command;
+  if (!out.host_failures.empty()) rec.data["host_failures"] = out.host_failures;
+  if (interrupted() && !out.document.is_object()) {
+    rec.status = StageStatus::interrupted;
+    rec.detail = "interrupted (Ctrl-C)";
+    return;
+  }
+  if (!out.document.is_object()) {
+    rec.status = StageStatus::error;
+    rec.detail = out.error.empty() ? "the NCCL launcher returned no result" : out.error;
+    return;
+  }
+  rec.data["nccl"] = out.document;
+  rec.status = StageStatus::done;
+  rec.detail = "nccl " + out.document.value("status", std::string("?")) +
+               (out.host_failures.empty() ? "" : ", " + std::to_string(out.host_failures.size()) + " host(s) failed");
 }
 
 const std::vector<StageDef> k_stages = {
@@ -375,7 +403,7 @@ Report new_report(const Profile& profile, const Level& level, std::vector<NodeRe
 
 int run_pipeline(Report& r, const Profile& p, NodeExecutor& exec, const RunOptions& o) {
   const Level& level = p.level(r.run.level);
-  StageContext ctx{r, p, level, exec};
+  StageContext ctx{r, p, level, exec, o};
   std::mutex done_mutex;
   auto done = [&](const std::string& node, const StageRecord& rec) {
     if (!o.on_stage_done) return;
@@ -396,9 +424,9 @@ int run_pipeline(Report& r, const Profile& p, NodeExecutor& exec, const RunOptio
         std::vector<const NodeRecord*> eligible;
         for (const auto& name : rack.nodes)
           if (const NodeRecord* n = r.node(name); n && !stage_blocked(*n, def.id)) eligible.push_back(n);
-        if (o.on_stage_begin) o.on_stage_begin(def, eligible.size());
+        if (o.on_stage_begin && eligible.size() >= 2) o.on_stage_begin(def, eligible.size());
         def.run_rack(ctx, rack, *rec, eligible);
-        done("", *rec);
+        done("rack " + rack.name, *rec);
       }
     } else {
       // Nodes an earlier stage stopped are recorded as skipped, with why.

@@ -3,27 +3,32 @@
 
 #include "certify/commands.hpp"
 #include "cli/command.hpp"
+#include "cli/fleet_flags.hpp"
 
 namespace aicloud::cli {
 
 void setup_certify(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<certify::CertifyOptions>();
   app.add_flag("--local", o->local, "Certify this machine, without SSH (health, burn-in, NCCL inside the node)");
-  app.add_option("-i,--inventory", o->inventory, "Inventory of the rack(s) to certify over SSH");
+  // -i/--inventory, --limit and the connection flags shared by every fleet command.
+  add_connection_flags(app, o->connection);
   app.add_option("--profile", o->profile,
                  "Certification profile: a shipped name (see --list-profiles) or a YAML file; "
-                 "with --local the default 'auto' picks it from the GPUs found");
+                 "the default 'auto' picks it from the GPUs found (--local) or from the inventory's `sku` "
+                 "label or hardware.gpu_model (-i)");
   app.add_option("--level", o->level, "quick (about 5 min a node), standard (about 30 min), burnin (hours); default: the profile's");
-  app.add_option("--limit", o->limit, "Certify only the selected inventory hosts (node set, @group, rack=, site=)");
   app.add_option("-o,--output", o->output,
                  "Report file (JSON), rewritten atomically after every stage; '-' for stdout "
                  "(default: aicloudctl-certify-HOST-TIME.json)");
   app.add_option("--junit", o->junit, "Also write JUnit XML (one test case per node and stage) for CI");
-  app.add_option("--resume", o->resume, "Continue an interrupted certification from its report, re-running only what did not finish");
+  app.add_option("--resume", o->resume,
+                 "Continue an interrupted certification from its report, re-running only what did not finish "
+                 "(fleet reports: the same inventory and hosts; give the connection flags again)");
   app.add_option("--replay", o->replay,
                  "Judge recorded node outputs from DIR (health.json, burnin.json, nccl.json, facts.txt) instead of running them");
   app.add_option("--node-binary", o->node_binary,
-                 "The aicloudctl binary that runs the node-side commands (health, burnin, nccl); default: this one");
+                 "The aicloudctl binary that runs the node-side commands (health, burnin, nccl); with -i the file "
+                 "deployed to the nodes; default: this one");
   app.add_flag("--list-profiles", o->list_profiles, "List the shipped profiles and exit");
   app.add_flag("--check-profile", o->check_profile, "Validate --profile (with its extends chain), print it resolved, and exit");
   set_examples(app,
@@ -31,7 +36,8 @@ void setup_certify(CLI::App& app, Context& ctx) {
                "  aicloudctl certify --local --profile h100-sxm-8gpu --level quick --junit node.xml\n"
                "  aicloudctl certify --resume node.json                    # after Ctrl-C (exit 130)\n"
                "  aicloudctl certify --profile site-h100.yaml --check-profile\n"
-               "  aicloudctl certify -i racks/phx1.yaml --limit rack=a12 --profile h100-sxm-8gpu -o a12.json\n");
+               "  aicloudctl certify -i racks/phx1.yaml --limit rack=a12 --profile h100-sxm-8gpu -o a12.json --junit a12.xml\n"
+               "  aicloudctl certify -i racks/phx1.yaml --resume a12.json    # after Ctrl-C, or to retry unreachable nodes\n");
   app.callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> int {
       o->json = ctx.json;

@@ -53,3 +53,14 @@ make_replay() {
   cp "$fixtures/synthetic-h100-nccl-intra-pass.json" "$1/nccl.json"
   cp "$fixtures/synthetic-h100-facts.txt" "$1/facts.txt"
 }
+
+# site.yaml: the H100 profile without the InfiniBand requirement (the test
+# machines have none), for runs with the stand-in node tool.
+write_lab_profile() {
+  cat > site.yaml <<'YAML'
+profile: 1
+name: lab-h100-no-ib
+extends: h100-sxm-8gpu
+network: {ib_ports_min: 0}
+YAML
+}

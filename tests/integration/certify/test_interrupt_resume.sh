@@ -6,12 +6,7 @@
 export STANDIN_FIXTURES=$fixtures STANDIN_LOG=$work/calls.log
 tool=$src/tests/integration/certify/stand-in-node-tool.sh
 # This machine has no InfiniBand: a site profile without the NIC requirement.
-cat > site.yaml <<'YAML'
-profile: 1
-name: lab-h100-no-ib
-extends: h100-sxm-8gpu
-network: {ib_ports_min: 0}
-YAML
+write_lab_profile
 
 STANDIN_SLOW_BURNIN=1 "$bin" certify --local --node-binary "$tool" --profile site.yaml --level quick \
   -o partial.json --junit partial.xml > run1.txt 2>&1 &

@@ -37,8 +37,18 @@ contains cp.txt "profile h200-sxm-8gpu is valid"
 run "$bin" certify --list-profiles > lp.txt
 expect_rc 0
 for p in a100-sxm-8gpu b200-8gpu h100-sxm-8gpu h200-sxm-8gpu; do contains lp.txt "$p"; done
-# Fleet mode is the second phase: a clear error, exit 1.
-run "$bin" certify -i inventory.yaml --profile h100-sxm-8gpu 2> fleet.txt
-expect_rc 1
-contains fleet.txt "not in this build yet"
+# Fleet mode: bad invocations are refused before anything connects.
+cp "$src/inventory/examples/h100-rack.yaml" inventory.yaml
+check2 certify -i "$src/inventory/examples/two-rack-site.yaml" --limit 'gpu-a1[2-3]-01'
+contains err.txt "--profile auto: the selected hosts are of different SKUs (h100-sxm-8gpu: gpu-a12-01; h200-sxm-8gpu: gpu-a13-01)"
+check2 certify -i "$src/inventory/examples/two-rack-site.yaml"
+contains err.txt "the inventory does not say which SKU login-phx1-01 is"
+check2 certify -i inventory.yaml --local --profile h100-sxm-8gpu
+contains err.txt "give one of them"
+check2 certify -i missing.yaml --profile h100-sxm-8gpu
+check2 certify -i inventory.yaml --profile h100-sxm-8gpu --limit 'nosuch-[1-2]'
+contains err.txt "no host in the inventory matches"
+check2 certify -i inventory.yaml --profile h100-sxm-8gpu --host-key-policy sometimes
+check2 certify -i inventory.yaml --profile h100-sxm-8gpu --replay .
+contains err.txt "excludes -i INVENTORY"
 echo "ok"

@@ -74,15 +74,17 @@ class TestExecutor : public NodeExecutor {
     return c;
   }
 
-  std::optional<CommandResult> run_rack_nccl(const RackRecord& rack, const std::vector<const NodeRecord*>&,
-                                             const std::vector<std::string>&, Seconds) override {
-    calls["rack " + rack.name + ":nccl_inter"]++;
-    CommandResult c;
-    c.started = c.exited = true;
-    c.exit_code = 0;
-    c.stdout_text = inter.dump();
-    c.command = "aicloudctl nccl (rack)";
-    return c;
+  // The rack NCCL hook (RunOptions::rack_nccl) answering with `inter`.
+  std::vector<RackNcclRequest> rack_requests;
+  RackNcclHook rack_hook() {
+    return [this](const RackNcclRequest& req) {
+      calls["rack " + req.rack + ":nccl_inter"]++;
+      rack_requests.push_back(req);
+      RackNcclResult out;
+      out.document = inter;
+      out.command = "aicloudctl nccl (rack)";
+      return out;
+    };
   }
 };
 
@@ -111,6 +113,7 @@ inline Report run_rack(TestExecutor& exec, int n, const std::string& level = "qu
   Report r = new_report(p, p.level(level), nodes, exec.mode());
   RunOptions o;
   o.parallel = 3;
+  o.rack_nccl = exec.rack_hook();
   run_pipeline(r, p, exec, o);
   return r;
 }

@@ -418,3 +418,102 @@ TEST_CASE("format_value and xid_name") {
   CHECK(xid_name(79) == "GPU has fallen off the bus");
   CHECK(xid_name(13).empty());
 }
+
+TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; without one the rack is never certified") {
+  Profile p = load_profile("h100-sxm-8gpu");
+  // A rack of n healthy nodes, not yet run.
+  auto fresh_rack = [&p](TestExecutor& exec, int n) {
+    auto nodes = rack_nodes(n);
+    for (const auto& node : nodes) exec.nodes[node.name] = NodeOutputs{};
+    return new_report(p, p.level("quick"), nodes, exec.mode());
+  };
+  SUBCASE("the hook is called once with the nodes that passed and the profile's parameters") {
+    TestExecutor exec;
+    burnin_test(exec.nodes["gpu-a12-02"].burnin, 1, "hbm")["result"]["copy_gbps"] = 100.0;
+    Report r = run_rack(exec, 4);
+    REQUIRE(exec.rack_requests.size() == 1);
+    const RackNcclRequest& req = exec.rack_requests[0];
+    CHECK(req.rack == "a12");
+    CHECK(req.hosts == std::vector<std::string>{"gpu-a12-01", "gpu-a12-03", "gpu-a12-04"});
+    CHECK(req.nccl.size_bytes == p.level("quick").nccl.size_bytes);
+    CHECK(req.nccl.collectives == p.level("quick").nccl.collectives);
+    CHECK(req.timeout == p.timeout("nccl_inter", Seconds(1800)));
+    CHECK(req.fleet == nullptr);  // not fleet mode
+    CHECK(r.racks[0].stage("nccl_inter")->status == StageStatus::done);
+  }
+  SUBCASE("no hook: ERROR with the reason, rack INCOMPLETE, exit 1") {
+    TestExecutor exec;
+    Report r = fresh_rack(exec, 4);
+    RunOptions o;  // no rack_nccl
+    int rc = run_pipeline(r, p, exec, o);
+    const StageRecord* s = r.racks[0].stage("nccl_inter");
+    CHECK(s->status == StageStatus::error);
+    CHECK(s->outcome == "INCOMPLETE");
+    CHECK(s->detail.find("no multi-node NCCL launcher") != std::string::npos);
+    for (const auto& n : r.nodes) CHECK(n.verdict == Verdict::pass);  // the nodes themselves are fine
+    CHECK_FALSE(r.racks[0].certified);
+    CHECK(r.summary.verdict == Verdict::incomplete);
+    CHECK(rc == 1);
+  }
+  SUBCASE("the hook fails: its error is the stage's reason") {
+    TestExecutor exec;
+    Report r = fresh_rack(exec, 2);
+    RunOptions o;
+    o.rack_nccl = [](const RackNcclRequest&) {
+      RackNcclResult out;
+      out.error = "rank 3 on gpu-a12-02 never connected";
+      out.command = "aicloudctl nccl -i (2 hosts)";
+      return out;
+    };
+    CHECK(run_pipeline(r, p, exec, o) == 1);
+    const StageRecord* s = r.racks[0].stage("nccl_inter");
+    CHECK(s->status == StageStatus::error);
+    CHECK(s->detail == "rank 3 on gpu-a12-02 never connected");
+    CHECK(s->command == "aicloudctl nccl -i (2 hosts)");
+    CHECK_FALSE(r.summary.certified);
+  }
+  SUBCASE("the hook throws: recorded as the stage's error, not a crash") {
+    TestExecutor exec;
+    Report r = fresh_rack(exec, 2);
+    RunOptions o;
+    o.rack_nccl = [](const RackNcclRequest&) -> RackNcclResult { throw std::runtime_error("boom"); };
+    CHECK(run_pipeline(r, p, exec, o) == 1);
+    CHECK(r.racks[0].stage("nccl_inter")->detail.find("boom") != std::string::npos);
+    CHECK_FALSE(r.summary.certified);
+  }
+  SUBCASE("hosts the launcher names as failed FAIL, even with a good document") {
+    TestExecutor exec;
+    Report r = fresh_rack(exec, 4);
+    RunOptions o;
+    auto hook = exec.rack_hook();
+    o.rack_nccl = [&](const RackNcclRequest& req) {
+      RackNcclResult out = hook(req);
+      out.host_failures["gpu-a12-04"] = "rank 31 stopped advancing in all_reduce (2 of 20 iterations)";
+      return out;
+    };
+    CHECK(run_pipeline(r, p, exec, o) == 1);
+    const Reason* x = find_reason(r.node("gpu-a12-04")->reasons, "nccl_inter.host");
+    REQUIRE(x);
+    CHECK(x->message.find("rank 31 stopped advancing") != std::string::npos);
+    CHECK(r.node("gpu-a12-04")->verdict == Verdict::fail);
+    CHECK(r.node("gpu-a12-01")->verdict == Verdict::pass);
+    CHECK_FALSE(r.racks[0].certified);
+  }
+}
+
+TEST_CASE("a node whose connection is lost mid-run counts as unreachable (exit code bit 4), never PASS") {
+  TestExecutor exec;
+  exec.nodes["gpu-a12-02"] = NodeOutputs{};
+  CommandResult lost;
+  lost.unreachable = true;
+  lost.error = "connection lost: Socket error: disconnected";
+  exec.nodes["gpu-a12-02"].fail["burnin"] = lost;
+  Report r = run_rack(exec, 3);
+  const NodeRecord* n = r.node("gpu-a12-02");
+  CHECK(n->stage("burnin")->status == StageStatus::error);
+  CHECK(n->stage("burnin")->detail.find("unreachable: connection lost") == 0);
+  CHECK(n->verdict == Verdict::incomplete);
+  CHECK(r.summary.unreachable == 1);
+  CHECK_FALSE(r.summary.certified);
+  CHECK(r.summary.exit_code == 5);
+}

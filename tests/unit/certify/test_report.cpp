@@ -135,6 +135,7 @@ TEST_CASE("Ctrl-C during a stage leaves a valid partial report (exit 130), and -
   RunOptions o;
   o.report_path = path;
   o.parallel = 1;  // one node at a time so that the interruption point is exact
+  o.rack_nccl = first.rack_hook();
   int rc = run_pipeline(r, p, first, o);
   CHECK(rc == 130);
   reset_interrupt_for_tests();
@@ -164,6 +165,7 @@ TEST_CASE("Ctrl-C during a stage leaves a valid partial report (exit 130), and -
 
   TestExecutor second;
   for (const auto& n : nodes) second.nodes[n.name] = NodeOutputs{};
+  o.rack_nccl = second.rack_hook();
   rc = run_pipeline(partial, p, second, o);
   CHECK(rc == 0);
   CHECK(partial.summary.certified);
