@@ -30,6 +30,7 @@
 #include "fleet/exec.hpp"
 #include "inventory/inventory.hpp"
 #include "inventory/nodeset.hpp"
+#include "nccl_tests/fleet_launch.hpp"
 
 namespace aicloud::certify {
 
@@ -223,6 +224,41 @@ void list_profiles(bool as_json) {
 
 }  // namespace
 
+namespace {
+
+// The rack NCCL stage over the fleet's sessions: nccl_tests::run_fleet with
+// the profile level's collectives and size, on the binary the deploy stage
+// already put on every node (no second push).
+RackNcclResult run_rack_nccl_over_fleet(const RackNcclRequest& r) {
+  RackNcclResult out;
+  if (!r.fleet) {
+    out.error = "inter-node NCCL needs the SSH sessions of fleet mode (certify -i)";
+    return out;
+  }
+  nccl_tests::FleetLaunchOptions o;
+  o.nccl.collectives = r.nccl.collectives;
+  o.nccl.min_bytes = o.nccl.max_bytes = std::to_string(r.nccl.size_bytes);
+  o.nccl.iterations = r.nccl.iters;
+  o.nccl.warmup = r.nccl.warmup;
+  // One size is measured: each row may use most of the stage's deadline.
+  auto row_s = std::max<long long>(60, static_cast<long long>(r.timeout.count() * 0.8));
+  o.nccl.timeout = std::to_string(row_s) + "s";
+  o.nccl.init_timeout = std::to_string(std::min<long long>(row_s, 300)) + "s";
+  o.remote_binary = r.remote_binary;
+  o.push = false;
+  out.command = "aicloudctl nccl -i <inventory> --limit " + join(r.hosts, ",") + " -c " + join(r.nccl.collectives, ",") +
+                " -b " + o.nccl.min_bytes + " -e " + o.nccl.max_bytes + " -n " + std::to_string(o.nccl.iterations) +
+                " -w " + std::to_string(o.nccl.warmup) + " --remote-binary " + r.remote_binary;
+  nccl_tests::FleetRun run = nccl_tests::run_fleet(*r.fleet, r.fleet_index, o);
+  out.document = nlohmann::json::parse(run.document.dump());
+  for (const auto& h : run.failures())
+    out.host_failures[h.host] = h.status + (h.stage.empty() ? "" : " (" + h.stage + ")") + ": " + h.error;
+  if (!out.document.is_object()) out.error = "the NCCL fleet launcher returned no document";
+  return out;
+}
+
+}  // namespace
+
 int certify_command(const CertifyOptions& o) {
   if (o.list_profiles) {
     list_profiles(o.json);
@@ -405,6 +441,7 @@ int certify_command(const CertifyOptions& o) {
   RunOptions ro;
   ro.report_path = out;
   ro.rack_nccl = o.rack_nccl;
+  if (!ro.rack_nccl && fleet_exec) ro.rack_nccl = run_rack_nccl_over_fleet;
   if (fleet_exec) ro.parallel = std::max(1, conn.forks);
   ro.on_stage_begin = [&level](const StageDef& def, std::size_t nodes) {
     std::string how_long = def.id == "burnin" ? ", " + format_duration(level.burnin.duration) + " of burn-in" : "";

@@ -419,7 +419,7 @@ TEST_CASE("format_value and xid_name") {
   CHECK(xid_name(13).empty());
 }
 
-TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan; without one the rack is never certified") {
+TEST_CASE("rack NCCL hook: it gets the passing nodes and the level's NCCL plan, without one the rack is never certified") {
   Profile p = load_profile("h100-sxm-8gpu");
   // A rack of n healthy nodes, not yet run.
   auto fresh_rack = [&p](TestExecutor& exec, int n) {
