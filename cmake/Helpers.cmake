@@ -48,6 +48,7 @@ function(aicloud_embed target var)
     COMMAND ${CMAKE_COMMAND} -DOUT=${_out} -DVAR=${var} -DROOT=${PROJECT_SOURCE_DIR}
             "-DFILES=${_files}" -P ${PROJECT_SOURCE_DIR}/cmake/Embed.cmake
     DEPENDS ${_files} ${PROJECT_SOURCE_DIR}/cmake/Embed.cmake
-    COMMENT "Embedding ${var}")
+    COMMENT "Embedding ${var}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${_out})
 endfunction()
