@@ -36,7 +36,8 @@ namespace aicloud::provision {
 
 namespace {
 
-constexpr int k_max_depth = 96;
+constexpr int k_max_depth = 96;       // recursive descent
+constexpr int k_max_tree_depth = 200;  // left-nested chains (a | f | f ..., a + b + c ...)
 constexpr std::size_t k_max_value_bytes = 16u << 20;  // results of *, replace, join, range
 
 // ---------------------------------------------------------------------------
@@ -53,6 +54,7 @@ enum class Op {
 struct ExprNode {
   Op op = Op::literal;
   std::size_t pos = 0;
+  int depth = 1;                                  // of the tree below: bounds the evaluator's recursion
   json value;                                     // literal
   std::string name;                               // var, attr, filter, test, method, call
   bool negate = false;                            // test
@@ -301,7 +303,22 @@ class ExprParser {
     n->op = op;
     n->pos = pos;
     n->kids = std::move(kids);
+    seal(*n);
     return n;
+  }
+
+  // Records the depth of a node whose operands are complete, refusing trees
+  // that the evaluator could not walk without exhausting the stack.
+  static void seal(ExprNode& n) {
+    int d = 0;
+    for (const auto& k : n.kids)
+      if (k) d = std::max(d, k->depth);
+    for (const auto& [name, k] : n.kwargs) {
+      (void)name;
+      d = std::max(d, k->depth);
+    }
+    n.depth = d + 1;
+    if (n.depth > k_max_tree_depth) throw ExprSyntaxError(n.pos, "expression nested too deeply");
   }
 
   NodeP expr() {
@@ -469,6 +486,7 @@ class ExprParser {
         advance();
         f->kids.push_back(n);
         if (is_op("(")) args(*f);
+        seal(*f);
         n = f;
       } else if (is_name("is")) {
         advance();
@@ -491,6 +509,7 @@ class ExprParser {
           // Jinja's "x is divisibleby 3", "x is sameas false"
           t->kids.push_back(primary());
         }
+        seal(*t);
         n = t;
       } else {
         return n;
@@ -523,6 +542,7 @@ class ExprParser {
           m->name = name;
           m->kids.push_back(n);
           args(*m);
+          seal(*m);
           n = m;
         } else {
           auto a = std::make_shared<ExprNode>();
@@ -530,6 +550,7 @@ class ExprParser {
           a->pos = p;
           a->name = name;
           a->kids.push_back(n);
+          seal(*a);
           n = a;
         }
       } else if (is_op("[")) {
@@ -549,6 +570,7 @@ class ExprParser {
           s->op = Op::slice;
           s->pos = p;
           s->kids = {n, lo, hi};
+          seal(*s);
           n = s;
         } else {
           n = make(Op::index, p, {n, lo});
@@ -609,6 +631,7 @@ class ExprParser {
           n->op = Op::call;
           n->name = t.text;
           args(*n);
+          seal(*n);
           return n;
         }
         n->op = Op::var;
@@ -1164,7 +1187,8 @@ class Evaluator {
       case Op::dict: {
         json out = json::object();
         for (std::size_t i = 0; i + 1 < n.kids.size(); i += 2) {
-          const json& k = need(eval(*n.kids[i]));
+          Val kv = eval(*n.kids[i]);
+          const json& k = need(kv);
           std::string key = k.is_string() ? k.get<std::string>() : to_display_string(k);
           out[key] = need(eval(*n.kids[i + 1]));
         }
@@ -1172,7 +1196,8 @@ class Evaluator {
       }
       case Op::neg:
       case Op::pos: {
-        const json& v = need(eval(*n.kids[0]));
+        Val operand = eval(*n.kids[0]);
+        const json& v = need(operand);
         if (!is_num(v)) fail("unary '" + std::string(n.op == Op::neg ? "-" : "+") + "' needs a number, not " + type_name(v));
         if (n.op == Op::pos) return Val::of(v.is_boolean() ? json(as_int(v)) : v);
         if (is_int(v)) {
@@ -1324,13 +1349,15 @@ class Evaluator {
   }
 
   Val slice(const ExprNode& n) {
-    const json& b = need(eval(*n.kids[0]));
+    Val base = eval(*n.kids[0]);
+    const json& b = need(base);
     if (!b.is_array() && !b.is_string()) fail("only lists and strings can be sliced, not " + type_name(b));
     std::int64_t size = b.is_array() ? static_cast<std::int64_t>(b.size())
                                      : static_cast<std::int64_t>(b.get_ref<const std::string&>().size());
     auto bound = [&](const NodeP& e, std::int64_t dflt) {
       if (!e) return dflt;
-      const json& v = need(eval(*e));
+      Val bv = eval(*e);
+      const json& v = need(bv);
       if (v.is_null()) return dflt;
       if (!is_int(v)) fail("slice indices must be integers");
       std::int64_t i = as_int(v);
@@ -1560,8 +1587,25 @@ class Evaluator {
       return Val::of(v.dump(static_cast<int>(indent), ' ', false, json::error_handler_t::replace));
     }
     if (f == "from_json") {
+      std::string text = need_string(v, "'from_json'");
+      int depth = 0, max_depth = 0;
+      bool in_string = false;
+      for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+          if (c == '\\') ++i;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '[' || c == '{') {
+          max_depth = std::max(max_depth, ++depth);
+        } else if (c == ']' || c == '}') {
+          --depth;
+        }
+      }
+      if (max_depth > 64) fail("from_json: nested more than 64 levels");
       try {
-        return Val::of(json::parse(need_string(v, "'from_json'")));
+        return Val::of(json::parse(text));
       } catch (const json::exception& e) {
         fail(std::string("from_json: ") + e.what());
       }

@@ -63,7 +63,11 @@ if [ -d "$dest" ] && [ ! -L "$dest" ]; then dest="${dest%/}/$base"; fi
 dir=$(dirname -- "$dest")
 aic_out dest "$dest"
 aic_out checksum "$want"
-if [ ! -d "$dir" ] && [ "$aic_changed" = 0 ]; then aic_fail "Destination directory $dir does not exist"; fi
+if [ ! -d "$dir" ] && [ "$aic_changed" = 0 ]; then
+  # In check mode an earlier task may be the one that would create it.
+  [ "$CHECK" = 1 ] || aic_fail "Destination directory $dir does not exist"
+  aic_out created 1; aic_out msg "$dest would be created (its folder does not exist yet)"; aic_out changed 1; exit 0
+fi
 cur=
 [ -f "$dest" ] && cur=$(aic_sha256 "$dest")
 if [ "$cur" != "$want" ] && { [ "$force" = 1 ] || { [ ! -e "$dest" ] && [ ! -L "$dest" ]; }; }; then
@@ -83,17 +87,7 @@ if [ "$cur" != "$want" ] && { [ "$force" = 1 ] || { [ ! -e "$dest" ] && [ ! -L "
     std::string cmd = replace_all_literal(p.validate, "%s", "\"$tmp\"");
     s += "    vout=$( { " + cmd + "\n} 2>&1 ) || aic_fail \"failed to validate: $vout\"\n";
   }
-  s += R"SH(    if [ -e "$dest" ]; then
-      chmod "$(stat -c %a -- "$dest")" "$tmp"
-      chown "$(stat -c %u:%g -- "$dest")" "$tmp" 2>/dev/null
-    else
-      chmod "$(aic_newmode)" "$tmp"
-    fi
-    if [ "$backup" = 1 ] && [ -f "$dest" ]; then
-      b="$dest.$(date +%Y-%m-%d@%H:%M:%S)~"
-      cp -p -- "$dest" "$b" && aic_out backup_file "$b"
-    fi
-    mv -f -- "$tmp" "$dest" || aic_fail "cannot replace $dest"
+  s += R"SH(    aic_install "$tmp" "$dest" "$backup"
     trap - EXIT
   fi
 fi
@@ -111,6 +105,13 @@ std::string read_local_file(const std::string& path, std::size_t max = 1u << 30)
   std::string s = ss.str();
   if (s.size() > max) throw ExprEvalError(path + " is larger than 1 GiB");
   return s;
+}
+
+// Ansible runs `validate` with %s replaced by the new file; without %s it
+// would check nothing.
+void check_validate(const json& args, std::vector<std::pair<std::string, std::string>>& problems) {
+  if (args.contains("validate") && args["validate"].is_string() && args["validate"].get<std::string>().find("%s") == std::string::npos)
+    problems.emplace_back("validate", "validate must contain %s (the path of the new file)");
 }
 
 // Content-carrying modules keep what the steps need between round trips.
@@ -284,8 +285,7 @@ class CopyModule : public ContentModule {
     s.required_one_of = {{"src", "content"}};
     s.mutually_exclusive = {{"src", "content"}};
     s.check = [](const json& args, std::vector<std::pair<std::string, std::string>>& problems) {
-      if (args.contains("validate") && args["validate"].is_string() && args["validate"].get<std::string>().find("%s") == std::string::npos)
-        problems.emplace_back("validate", "validate must contain %s (the path of the new file)");
+      check_validate(args, problems);
       if (args.contains("content") && args.contains("remote_src") && args["remote_src"] == true)
         problems.emplace_back("remote_src", "remote_src needs src, not content");
     };
@@ -331,10 +331,7 @@ class TemplateModule : public ContentModule {
               {"validate", ArgType::str},
               {"unsafe_writes", ArgType::boolean}};
     for (auto& a : file_attr_args()) s.args.push_back(a);
-    s.check = [](const json& args, std::vector<std::pair<std::string, std::string>>& problems) {
-      if (args.contains("validate") && args["validate"].is_string() && args["validate"].get<std::string>().find("%s") == std::string::npos)
-        problems.emplace_back("validate", "validate must contain %s (the path of the new file)");
-    };
+    s.check = check_validate;
     return s;
   }
 };
@@ -639,13 +636,7 @@ case $rep in *changed=1*)
       s += "    vout=$( { " + cmd + "\n} 2>&1 ) || aic_fail \"failed to validate: $vout\"\n";
     }
     s += R"SH(    [ -d "$dir" ] || mkdir -p -- "$dir" || aic_fail "cannot create $dir"
-    if [ -e "$f" ]; then
-      chmod "$(stat -c %a -- "$f")" "$tmp"; chown "$(stat -c %u:%g -- "$f")" "$tmp" 2>/dev/null
-    else
-      chmod "$(aic_newmode)" "$tmp"
-    fi
-    if [ "$backup" = 1 ] && [ -f "$f" ]; then b="$f.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$f" "$b" && aic_out backup_file "$b"; fi
-    mv -f -- "$tmp" "$f" || aic_fail "cannot replace $f"
+    aic_install "$tmp" "$f" "$backup"
   fi;;
 esac
 aic_attrs "$f" "$mode" "$owner" "$group" 0
@@ -707,8 +698,7 @@ aic_out changed "$aic_changed"
         std::string why;
         if (!python_regex_to_ere(v, &why)) problems.emplace_back(k, why);
       }
-      if (args.contains("validate") && args["validate"].is_string() && args["validate"].get<std::string>().find("%s") == std::string::npos)
-        problems.emplace_back("validate", "validate must contain %s (the path of the new file)");
+      check_validate(args, problems);
     };
     return s;
   }

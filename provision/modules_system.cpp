@@ -331,8 +331,7 @@ if ! cmp -s -- "$src" "$tmp"; then
   if [ "$diff" = 1 ]; then aic_out before_b64 "$(aic_b64 "$src")"; aic_out after_b64 "$(aic_b64 "$tmp")"; fi
   if [ "$CHECK" != 1 ]; then
     mkdir -p -- "$dir" || aic_fail "cannot create $dir"
-    if [ -f "$file" ]; then chmod "$(stat -c %a -- "$file")" "$tmp"; else chmod 644 "$tmp"; fi
-    mv -f -- "$tmp" "$file" || aic_fail "cannot write $file"
+    aic_install "$tmp" "$file" 0
   fi
 fi
 if [ "$state" = present ] && [ "$reload" = 1 ]; then

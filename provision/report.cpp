@@ -123,6 +123,11 @@ void TerminalReporter::task_finished(const PlayRecord& play, const TaskRecord& t
     if (r.status == "failed" || r.status == "unreachable" || r.no_log) return "";
     if (!r.output.is_null()) {
       if (r.output.is_string()) return r.output.get<std::string>();
+      if (r.output.is_array()) {
+        std::vector<std::string> lines;
+        for (const auto& x : r.output) lines.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+        return join(lines, "\n");
+      }
       if (r.output.is_object() && r.output.size() == 1) {
         const auto& v = r.output.begin().value();
         return r.output.begin().key() + ": " + (v.is_string() ? v.get<std::string>() : v.dump(2));

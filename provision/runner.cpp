@@ -795,6 +795,12 @@ class Runner {
         if (agg.skipped) reg["skipped"] = true;
         if (!t.register_var.empty()) h.runtime[t.register_var] = reg;
         r.items = item_status;
+        if (t.module->spec().name == "debug") {
+          json outs = json::array();
+          for (const auto& ir : items)
+            if (!ir.out.skipped) outs.push_back(ir.out.extra.contains("msg") ? ir.out.extra["msg"] : ir.out.extra);
+          if (!outs.empty()) r.output = outs;
+        }
         // facts from set_fact in a loop: the last item wins, as in Ansible
         for (const auto& ir : items) apply_facts(h, t, ir.out);
       }

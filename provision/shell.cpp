@@ -37,6 +37,15 @@ aic_exists() {
   for _f in $_p; do if [ -e "$_f" ] || [ -L "$_f" ]; then IFS=$_ifs; return 0; fi; done
   IFS=$_ifs; return 1
 }
+aic_install() {
+  if [ -e "$2" ]; then
+    chmod "$(stat -c %a -- "$2")" "$1"; chown "$(stat -c %u:%g -- "$2")" "$1" 2>/dev/null
+  else
+    chmod "$(aic_newmode)" "$1"
+  fi
+  if [ "$3" = 1 ] && [ -f "$2" ]; then _b="$2.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$2" "$_b" && aic_out backup_file "$_b"; fi
+  mv -f -- "$1" "$2" || aic_fail "cannot replace $2"
+}
 aic_put() {
   _d=$(dirname -- "$1")
   if [ -d "$_d" ] && [ "$CHECK" != 1 ]; then _t=$(mktemp "$_d/.aicloud.XXXXXX"); else _t=$(mktemp); fi || aic_fail "cannot create a temporary file"

@@ -20,9 +20,12 @@ std::string q(std::string_view value);
 // "NAME=<quoted value>\n"
 std::string sh_var(std::string_view name, std::string_view value);
 
-// Helper functions shared by module scripts (aic_out, aic_fail, aic_sha256,
-// aic_attrs, aic_exists, ...), POSIX sh + coreutils only. `check` sets
-// CHECK=1, which every apply part honours.
+// Helper functions shared by module scripts, POSIX sh + coreutils only:
+// aic_out KEY VALUE (report), aic_fail MSG, aic_sha256 FILE, aic_b64 FILE,
+// aic_attrs PATH MODE OWNER GROUP ISDIR (compare and fix), aic_install TMP
+// DEST BACKUP (rename over DEST keeping its mode/owner), aic_put PATH TEXT,
+// aic_del PATH, aic_exists GLOB. `check` sets CHECK=1, which every apply
+// part honours.
 std::string script_prelude(bool check);
 
 // A file mode as the node's `stat -c %a` prints it: "0644" -> "644",

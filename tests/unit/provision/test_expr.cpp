@@ -223,7 +223,7 @@ TEST_CASE("syntax errors carry the offset of the problem") {
   }
 }
 
-TEST_CASE("templated vars are rendered when read; facts are never rendered") {
+TEST_CASE("templated vars are rendered when read, facts are never rendered") {
   json inv = {{"base", "/opt"}, {"path", "{{ base }}/bin"}, {"loop1", "{{ loop2 }}"}, {"loop2", "{{ loop1 }}"}};
   json facts = {{"hostile", "{{ base }}"}};
   Scope s;
@@ -275,6 +275,16 @@ TEST_CASE("no input crashes the parser or the evaluator") {
   for (int i = 0; i < 5000; ++i) nots += "not ";
   CHECK_THROWS_AS(Expr::parse(nots + "1"), ExprSyntaxError);
   std::string chain = "n";
+  for (int i = 0; i < 150; ++i) chain += " | int";
+  CHECK(Expr::parse(chain).eval(scope) == 8);
   for (int i = 0; i < 5000; ++i) chain += " | int";
-  CHECK(Expr::parse(chain).eval(scope) == 8);  // long but flat: fine
+  CHECK_THROWS_AS(Expr::parse(chain), ExprSyntaxError);  // bounded, so evaluation cannot exhaust the stack
+  std::string sum = "1";
+  for (int i = 0; i < 5000; ++i) sum += " + 1";
+  CHECK_THROWS_AS(Expr::parse(sum), ExprSyntaxError);
+  std::string attrs = "d";
+  for (int i = 0; i < 5000; ++i) attrs += ".k";
+  CHECK_THROWS_AS(Expr::parse(attrs), ExprSyntaxError);
+  std::string deep_json = "'" + std::string(1000, '[') + std::string(1000, ']') + "' | from_json";
+  CHECK_THROWS_AS(Expr::parse(deep_json).eval(scope), ExprEvalError);
 }

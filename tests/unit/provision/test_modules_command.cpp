@@ -11,7 +11,7 @@ using namespace aicloud;
 using namespace aicloud::provision;
 using test::run_module;
 
-TEST_CASE("command runs argv without a shell; changed, rc, stdout, stderr") {
+TEST_CASE("command runs argv without a shell, changed, rc, stdout, stderr") {
   Outcome o = run_module("command", {{"_raw_params", "printf '%s|%s' 'a b' $HOME"}});
   CHECK(o.changed);
   CHECK(o.rc == 0);
@@ -29,7 +29,7 @@ TEST_CASE("command runs argv without a shell; changed, rc, stdout, stderr") {
   CHECK(run_module("command", {{"cmd", "echo 'unclosed"}}).failed);
 }
 
-TEST_CASE("creates and removes decide on the node, with globs; check mode") {
+TEST_CASE("creates and removes decide on the node, with globs, check mode") {
   test::TempDir tmp;
   std::string marker = tmp / "done.flag";
   json args = {{"_raw_params", "touch " + marker}, {"creates", tmp / "*.flag"}};
@@ -53,7 +53,7 @@ TEST_CASE("creates and removes decide on the node, with globs; check mode") {
   CHECK_FALSE(test::exists(marker));
 }
 
-TEST_CASE("shell runs a command line; chdir; executable; raw") {
+TEST_CASE("shell runs a command line, chdir, executable, raw") {
   test::TempDir tmp;
   Outcome o = run_module("shell", {{"_raw_params", "echo $((6*7)) | tr 4 X; pwd"}, {"chdir", tmp.path}});
   CHECK(o.stdout_text == "X2\n" + tmp.path);

@@ -61,7 +61,7 @@ TEST_CASE("sysctl: run-time value through /proc/sys and the persisted file, idem
   CHECK(run_module("sysctl", {{"name", "../../etc/x"}, {"value", "1"}, {"_proc_sys", proc}}).failed);
 }
 
-TEST_CASE("kernel_module: persisted files and blacklist; the running kernel through /proc/modules") {
+TEST_CASE("kernel_module: persisted files and blacklist, the running kernel through /proc/modules") {
   test::TempDir tmp;
   std::string procmod = tmp / "proc_modules";
   test::spit(procmod, "nvidia_peermem 16384 0 - Live 0x0\nnvidia 1 0 - Live 0x0\n");
@@ -103,7 +103,7 @@ TEST_CASE("kernel_module: persisted files and blacklist; the running kernel thro
   CHECK(run_module("kernel_module", with({{"name", "x; reboot"}})).failed);
 }
 
-TEST_CASE("package: real probes with dpkg-query; install/remove/hold commands as built (nothing is installed)") {
+TEST_CASE("package: real probes with dpkg-query, install/remove/hold commands as built (nothing is installed)") {
   if (find_program("dpkg-query").empty()) {
     MESSAGE("skipped: no dpkg-query on this machine");
     return;

@@ -243,7 +243,7 @@ TEST_CASE("template files named by template tasks are checked before the run") {
   CHECK(out.find("could not find 'missing.j2'") != std::string::npos);
 }
 
-TEST_CASE("vars_files are loaded relative to the playbook; !unsafe is never templated") {
+TEST_CASE("vars_files are loaded relative to the playbook, !unsafe is never templated") {
   test::TempDir tmp;
   test::spit(tmp / "vars/common.yaml", "a: 1\nb: '{{ a }}'\n");
   Playbook pb = parse("- hosts: all\n  vars: {a: 0, c: !unsafe '{{ raw }}'}\n  vars_files: [vars/common.yaml]\n  tasks: []\n", tmp.path);

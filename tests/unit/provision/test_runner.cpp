@@ -121,10 +121,11 @@ TEST_CASE("loops: loop, with_items, loop_control, per-item when, registered resu
   CHECK(result_of(r, "files").items.size() == 3);
   CHECK(result_of(r, "count").output == "2 a,b,c");
   CHECK(result_of(r, "flat count").output == 3);
+  CHECK(result_of(r, "flattened").output == json::array({1, 2, 3}));
   CHECK(result_of(r, "empty loop").status == "skipped");
 }
 
-TEST_CASE("retries and until; retries alone retry a failing task") {
+TEST_CASE("retries and until, retries alone retry a failing task") {
   test::TempDir tmp;
   RunResult r = run_yaml(R"Y(
 - hosts: all
@@ -156,7 +157,7 @@ TEST_CASE("retries and until; retries alone retry a failing task") {
   CHECK(result_of(r, "flaky").attempts == 2);
 }
 
-TEST_CASE("handlers run once, after the tasks, only where notified; listen; flush_handlers") {
+TEST_CASE("handlers run once, after the tasks, only where notified, listen, flush_handlers") {
   test::TempDir tmp;
   std::string log = tmp / "log";
   RunResult r = run_yaml(R"Y(
@@ -189,7 +190,7 @@ TEST_CASE("handlers run once, after the tasks, only where notified; listen; flus
   CHECK(r.exit_code() == 0);
 }
 
-TEST_CASE("a failing host stops; the others go on; later plays skip it") {
+TEST_CASE("a failing host stops, the others go on, later plays skip it") {
   RunResult r = run_yaml(R"Y(
 - hosts: all
   gather_facts: false
@@ -239,7 +240,7 @@ TEST_CASE("unreachable hosts are recorded and the exit code says so") {
   CHECK(f.opened == 3);       // one session per host, reused by every task
 }
 
-TEST_CASE("linear runs each task on every host before the next; serial batches") {
+TEST_CASE("linear runs each task on every host before the next, serial batches") {
   test::TempDir tmp;
   std::string log = tmp / "log";
   std::string pb = R"Y(
@@ -266,7 +267,7 @@ TEST_CASE("linear runs each task on every host before the next; serial batches")
   CHECK(r.exit_code() == 0);
 }
 
-TEST_CASE("serial: a batch where every host fails stops the play; any_errors_fatal; max_fail_percentage") {
+TEST_CASE("serial: a batch where every host fails stops the play, any_errors_fatal, max_fail_percentage") {
   RunResult r = run_yaml(R"Y(
 - hosts: all
   gather_facts: false
@@ -343,7 +344,7 @@ TEST_CASE("tags and skip-tags, always and never") {
   CHECK(ran(untagged) == std::vector<std::string>{"c", "e"});
 }
 
-TEST_CASE("check mode changes nothing; check_mode: false runs for real") {
+TEST_CASE("check mode changes nothing, check_mode: false runs for real") {
   test::TempDir tmp;
   RunOptions o;
   o.check = true;
@@ -499,4 +500,34 @@ TEST_CASE("extra vars: key=value, JSON, YAML files") {
   CHECK_THROWS_AS(parse_extra_vars({"novalue"}), UsageError);
   CHECK_THROWS_AS(parse_extra_vars({"@" + tmp / "missing"}), InputError);
   CHECK_THROWS_AS(parse_extra_vars({"{bad"}), InputError);
+}
+
+#include "provision/inventory_hosts.hpp"
+
+TEST_CASE("inventory hosts become run hosts with hardware, rack and groups, no BMC credentials") {
+  inventory::Host h;
+  h.name = "gpu-a12-01";
+  h.address = "10.0.12.1";
+  h.ssh.user = "ops";
+  h.ssh.become = true;
+  h.rack = "a12";
+  h.site = "phx1";
+  h.rack_u = 7;
+  h.groups = {"gpu", "rack_a12"};
+  h.hardware.gpu_count = 8;
+  h.hardware.gpu_model = "H100-SXM";
+  h.vars = {{"x", 1}};
+  h.bmc = inventory::Bmc{"redfish://10.1.12.1", "redfish", "10.1.12.1", 443, "env:BMC_PASS"};
+  RunHost r = run_host_from_inventory(h);
+  CHECK(r.name == "gpu-a12-01");
+  CHECK(r.address == "10.0.12.1");
+  CHECK(r.user == "ops");
+  CHECK(r.become);
+  CHECK(r.magic["hardware"]["gpu_count"] == 8);
+  CHECK(r.magic["rack"] == "a12");
+  CHECK(r.magic["rack_u"] == 7);
+  CHECK(r.magic.dump().find("BMC_PASS") == std::string::npos);
+  RunResult res = run_yaml("- hosts: gpu\n  gather_facts: false\n  tasks:\n    - name: n\n      debug: msg=\"{{ hardware.gpu_count }} {{ rack }} {{ x }}\"\n",
+                           {}, {r}, nullptr);
+  CHECK(result_of(res, "n", "gpu-a12-01").output == "8 a12 1");
 }

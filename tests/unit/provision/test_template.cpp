@@ -108,7 +108,7 @@ TEST_CASE("template syntax errors carry offsets") {
   CHECK(problems[0].pointer == "/bad/1");
 }
 
-TEST_CASE("rendering errors name the problem; output size is bounded") {
+TEST_CASE("rendering errors name the problem, output size is bounded") {
   json v = {{"n", 1}};
   Scope s(&v);
   CHECK_THROWS_AS(Template::parse("{{ missing }}").render(s), ExprEvalError);
