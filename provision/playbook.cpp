@@ -153,6 +153,22 @@ class Loader {
   Loader(const std::string& text, std::string path, std::string base_dir, bool builtin)
       : m_text(text), m_path(std::move(path)), m_base(std::move(base_dir)), m_builtin(builtin) {}
 
+  // A vars document (vars_files, -e @FILE, -e '{...}'): a mapping, read
+  // with the same scalar rules as playbooks.
+  json vars_document() {
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(m_text);
+    } catch (const YAML::Exception& e) {
+      throw InputError(where_mark(e.mark), "invalid YAML: " + e.msg);
+    }
+    if (!doc || doc.IsNull()) return json::object();
+    if (!doc.IsMap()) throw InputError(SourceLocation{m_path, 1, 1}, "expected a mapping of names to values");
+    json v = to_json(doc);
+    if (!m_diags.empty()) throw InputError(m_diags);
+    return v;
+  }
+
   Playbook load() {
     Playbook pb;
     pb.path = m_path;
@@ -551,18 +567,10 @@ class Loader {
         }
       }
       try {
-        YAML::Node doc = YAML::Load(text);
-        if (!doc || doc.IsNull()) continue;
-        if (!doc.IsMap()) {
-          error(SourceLocation{path, 1, 1}, "a vars file must be a mapping of names to values");
-          continue;
-        }
-        Loader sub(text, path, m_base, m_builtin);
-        json vars = sub.to_json(doc);
-        for (const auto& d : sub.m_diags) error(d.where, d.message);
+        json vars = parse_vars_yaml(text, path);
         for (auto it = vars.begin(); it != vars.end(); ++it) p.vars[it.key()] = it.value();
-      } catch (const YAML::Exception& e) {
-        error(SourceLocation{path, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
+      } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) error(d.where, d.message);
       }
     }
   }
@@ -1189,6 +1197,11 @@ std::optional<std::vector<KeyValue>> split_key_values(std::string_view text) {
     out.push_back(std::move(kv));
   }
   return out;
+}
+
+json parse_vars_yaml(const std::string& text, const std::string& path) {
+  Loader l(text, path, "", false);
+  return l.vars_document();
 }
 
 Playbook parse_playbook(const std::string& text, const std::string& path, const std::string& base_dir, bool builtin) {

@@ -99,6 +99,10 @@ struct Playbook {
 Playbook parse_playbook(const std::string& text, const std::string& path, const std::string& base_dir,
                         bool builtin = false);
 
+// Reads a vars document (vars_files, -e @FILE, -e '{...}') with the same
+// YAML rules as playbooks. Throws InputError unless it is a mapping.
+json parse_vars_yaml(const std::string& text, const std::string& path);
+
 // Loads a playbook from a file, or a shipped one by name ("gpu-node-prep",
 // "gpu-node-prep.yaml", "playbooks/gpu-node-prep.yaml" when that file does
 // not exist). Throws InputError (missing, unreadable, invalid).

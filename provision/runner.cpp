@@ -13,7 +13,6 @@
 #include "provision/runner.hpp"
 
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <atomic>
@@ -41,8 +40,8 @@ std::string Recap::status() const {
 
 int RunResult::exit_code() const {
   bool any_failed = false, any_unreachable = false;
-  for (const auto& [h, r] : recap) {
-    (void)h;
+  for (const auto& entry : recap) {
+    const Recap& r = entry.second;
     any_failed |= r.failed > 0;
     any_unreachable |= r.unreachable > 0;
   }
@@ -95,7 +94,6 @@ std::vector<std::string> resolve_host_pattern(const std::string& pattern, const 
     return std::set<std::string>(v.begin(), v.end());
   };
   std::set<std::string> sel;
-  bool first = true;
   for (const auto& term : split_pattern(pattern)) {
     if (starts_with(term, "&")) {
       auto s = term_hosts(std::string(trim(term.substr(1))));
@@ -109,9 +107,7 @@ std::vector<std::string> resolve_host_pattern(const std::string& pattern, const 
       auto s = term_hosts(term);
       sel.insert(s.begin(), s.end());
     }
-    first = false;
   }
-  (void)first;
   std::vector<std::string> out;
   for (const auto& h : all)
     if (sel.count(h)) out.push_back(h);
@@ -121,37 +117,6 @@ std::vector<std::string> resolve_host_pattern(const std::string& pattern, const 
 // ---------------------------------------------------------------------------
 // Extra vars
 // ---------------------------------------------------------------------------
-
-namespace {
-
-json yaml_node_to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Scalar: {
-      // Through the playbook loader's rules: parse a tiny document.
-      const std::string& s = n.Scalar();
-      if (n.Tag() == "!") return s;
-      if (s == "true" || s == "True" || s == "yes") return true;
-      if (s == "false" || s == "False" || s == "no") return false;
-      char* end = nullptr;
-      long long i = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && end && *end == '\0' && !(s.size() > 1 && s[0] == '0')) return static_cast<std::int64_t>(i);
-      return s;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& x : n) out.push_back(yaml_node_to_json(x));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : n) out[kv.first.Scalar()] = yaml_node_to_json(kv.second);
-      return out;
-    }
-    default: return nullptr;
-  }
-}
-
-}  // namespace
 
 json parse_extra_vars(const std::vector<std::string>& values) {
   json out = json::object();
@@ -174,14 +139,8 @@ json parse_extra_vars(const std::vector<std::string>& values) {
       }
       continue;
     }
-    try {
-      YAML::Node doc = YAML::Load(text);
-      if (!doc.IsMap()) throw InputError(SourceLocation{name, 1, 1}, "extra vars must be a mapping of names to values");
-      json m = yaml_node_to_json(doc);
-      for (auto it = m.begin(); it != m.end(); ++it) out[it.key()] = it.value();
-    } catch (const YAML::Exception& e) {
-      throw InputError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
-    }
+    json m = parse_vars_yaml(text, name);
+    for (auto it = m.begin(); it != m.end(); ++it) out[it.key()] = it.value();
   }
   return out;
 }

@@ -199,7 +199,7 @@ class TreeBuilder {
   NodeP build() {
     auto root = std::make_shared<TemplateNode>();
     std::string closer;
-    root->body = block(0, &closer, 0);
+    root->body = block(0, &closer);
     if (!closer.empty()) throw ExprSyntaxError(m_last_pos, "unexpected '{% " + closer + " %}'");
     return root;
   }
@@ -207,7 +207,7 @@ class TreeBuilder {
  private:
   // Reads nodes until a tag that is one of the enders of the enclosing
   // block; that tag's first word is stored in *closer (empty at the end).
-  std::vector<NodeP> block(int depth, std::string* closer, int /*unused*/) {
+  std::vector<NodeP> block(int depth, std::string* closer) {
     if (depth > k_max_nesting) throw ExprSyntaxError(m_last_pos, "blocks nested too deeply");
     std::vector<NodeP> nodes;
     while (m_i < m_pieces.size()) {
@@ -278,7 +278,7 @@ class TreeBuilder {
     std::size_t open_pos = p.start;
     while (true) {
       std::string closer;
-      auto body = block(depth + 1, &closer, 0);
+      auto body = block(depth + 1, &closer);
       n->branches.emplace_back(cond, std::move(body));
       if (closer == "elif") {
         cond = tag_expr(*m_closer_piece, m_closer_rest);
@@ -287,7 +287,7 @@ class TreeBuilder {
       if (closer == "else") {
         expect_end_of_tag(*m_closer_piece, m_closer_rest, "else");
         std::string closer2;
-        n->else_body = block(depth + 1, &closer2, 0);
+        n->else_body = block(depth + 1, &closer2);
         if (closer2 != "endif") throw unclosed("if", open_pos, closer2);
         expect_end_of_tag(*m_closer_piece, m_closer_rest, "endif");
         return n;
@@ -321,10 +321,10 @@ class TreeBuilder {
     if (n->names.empty() || n->names.size() > 2) throw ExprSyntaxError(rest, "a for loop takes one or two variables");
     n->expr = tag_expr(p, rest + in_at + 2);
     std::string closer;
-    n->body = block(depth + 1, &closer, 0);
+    n->body = block(depth + 1, &closer);
     if (closer == "else") {
       expect_end_of_tag(*m_closer_piece, m_closer_rest, "else");
-      n->else_body = block(depth + 1, &closer, 0);
+      n->else_body = block(depth + 1, &closer);
     }
     if (closer != "endfor") throw unclosed("for", p.start, closer);
     expect_end_of_tag(*m_closer_piece, m_closer_rest, "endfor");
