@@ -1,11 +1,60 @@
-// aicloudctl nccl: flags only; the work is done in a library (see ARCHITECTURE.md).
+// aicloudctl nccl: flags only; the work is done in nccl_tests/ (command.hpp).
+#include <memory>
+
 #include "cli/command.hpp"
-#include "common/error.hpp"
+#include "nccl_tests/command.hpp"
+#include "nccl_tests/worker.hpp"
 
 namespace aicloud::cli {
 
 void setup_nccl(CLI::App& app, Context& ctx) {
-  app.callback([&ctx] { ctx.action = [] () -> int { throw Error("'nccl' is not available in this build yet"); }; });
+  auto o = std::make_shared<nccl_tests::NcclOptions>();
+  auto worker = std::make_shared<bool>(false);
+  app.add_option("-c,--collective", o->collectives,
+                 "all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv, or all (comma list)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("-b,--min-bytes", o->min_bytes, "Smallest size (K/M/G = 2^10/2^20/2^30)")->capture_default_str();
+  app.add_option("-e,--max-bytes", o->max_bytes, "Largest size")->capture_default_str();
+  app.add_option("-f,--step-factor", o->step_factor, "Multiply the size by this between rows")->capture_default_str();
+  app.add_option("--step-bytes", o->step_bytes, "Add this many bytes between rows (with -f 1)");
+  app.add_option("-n,--iters", o->iterations, "Timed iterations per row")->capture_default_str();
+  app.add_option("-w,--warmup-iters", o->warmup, "Untimed iterations before each row")->capture_default_str();
+  app.add_option("-d,--datatype", o->dtypes,
+                 "int8 uint8 int32 uint32 int64 uint64 half float double bfloat16 f8e4m3 f8e5m2, or all")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("-o,--op", o->ops, "sum prod max min avg, or all")->delimiter(',')->capture_default_str();
+  app.add_option("-r,--root", o->root, "Root rank of broadcast and reduce")->capture_default_str();
+  app.add_option("--gpus", o->gpus, "GPUs of this node to use: all, or a list such as 0,1,4-7")->capture_default_str();
+  app.add_option("--ranks-per-node", o->ranks_per_node, "Ranks per node (default: one per selected GPU)");
+  app.add_option("-T,--timeout", o->timeout, "Deadline of each warm-up and each row; then ncclCommAbort")
+      ->capture_default_str();
+  app.add_option("--init-timeout", o->init_timeout, "Deadline of the rendezvous and of communicator creation")
+      ->capture_default_str();
+  app.add_option("--nccl-lib", o->nccl_lib,
+                 "libnccl.so.2 to load (default: $AICLOUDCTL_NCCL_LIBRARY, then the loader's and Python's paths)");
+  app.add_option("--env", o->env, "NAME=VALUE set in every rank before NCCL loads (repeat), e.g. NCCL_ALGO=Ring");
+  app.add_flag("--dry-run", o->dry_run, "Start every rank and exchange the NCCL id, report rank, host and GPU; no collectives");
+  app.add_flag("--no-check", o->no_check, "Do not verify the received data");
+  app.add_flag("--in-place-only", o->in_place_only, "Only the in-place form of each collective");
+  app.add_flag("--out-of-place-only", o->out_of_place_only, "Only the out-of-place form");
+  app.add_flag("--no-algo-capture", o->no_algo_capture, "Do not record NCCL's algorithm/protocol choice");
+  app.add_flag("--worker", *worker, "Run as one rank driven by a controller (internal)")->group("");
+  set_examples(app,
+               "  aicloudctl nccl                                  # all_reduce 1M..1G on every GPU of this node\n"
+               "  aicloudctl nccl -c all_gather,reduce_scatter -b 8M -e 8G -n 50\n"
+               "  aicloudctl nccl -b 16G -e 16G -d bfloat16 --json > nccl.json\n"
+               "  aicloudctl nccl --env NCCL_ALGO=Ring --env NCCL_NVLS_ENABLE=0\n"
+               "  aicloudctl nccl --dry-run --ranks-per-node 8\n"
+               "  AICLOUDCTL_NCCL_LIBRARY=/opt/venv/lib/python3.12/site-packages/nvidia/nccl/lib/libnccl.so.2 aicloudctl nccl\n");
+  app.callback([&ctx, o, worker] {
+    if (*worker) {
+      ctx.action = [] { return nccl_tests::run_worker(); };
+      return;
+    }
+    ctx.action = [&ctx, o] { return nccl_tests::run_nccl_local(*o, ctx.json, ctx.verbose > 0); };
+  });
 }
 
 }  // namespace aicloud::cli

@@ -21,7 +21,10 @@ if(AICLOUDCTL_STATIC)
   endif()
   target_link_libraries(aicloud_yaml INTERFACE ${AICLOUD_YAML_A})
   target_link_libraries(aicloud_crypto INTERFACE ${AICLOUD_SSL_A} ${AICLOUD_CRYPTO_A} ${AICLOUD_Z_A} ${CMAKE_DL_LIBS} Threads::Threads)
-  target_link_libraries(aicloud_ssh INTERFACE ${AICLOUD_SSH_A} aicloud_crypto ${AICLOUD_GSSAPI})
+  # The archives libssh.a needs are named again after it (not through
+  # aicloud_crypto, which CMake would emit only once, before libssh.a).
+  target_link_libraries(aicloud_ssh INTERFACE ${AICLOUD_SSH_A} ${AICLOUD_SSL_A} ${AICLOUD_CRYPTO_A} ${AICLOUD_Z_A}
+                        ${AICLOUD_GSSAPI} ${CMAKE_DL_LIBS} Threads::Threads)
   # libssh.a was built as part of a shared build; tell its headers not to
   # expect dllimport-style visibility (harmless on ELF, required by the docs).
   target_compile_definitions(aicloud_ssh INTERFACE LIBSSH_STATIC=1)

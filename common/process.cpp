@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/interrupt.hpp"
 #include "common/strings.hpp"
+#include "common/pipe_child.hpp"  // the spawn itself
 
 extern char** environ;
 
@@ -32,86 +34,22 @@ std::string find_program(const std::string& name) {
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
   ProcessResult r;
   auto t0 = std::chrono::steady_clock::now();
-  if (argv.empty()) {
-    r.error = "empty command";
-    return r;
-  }
-  std::string exe = find_program(argv[0]);
-  if (exe.empty()) {
-    r.error = argv[0] + ": not found";
-    return r;
-  }
-  int in_pipe[2], out_pipe[2], err_pipe[2], exec_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC) ||
-      ::pipe2(exec_pipe, O_CLOEXEC)) {
-    r.error = std::string("pipe: ") + std::strerror(errno);
-    return r;
-  }
-  std::vector<std::string> env_store;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos && options.extra_env.count(kv.substr(0, eq))) continue;
-    env_store.push_back(kv);
-  }
-  for (const auto& [k, v] : options.extra_env) env_store.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_store) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    r.error = std::string("fork: ") + std::strerror(errno);
-    return r;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::dup2(in_pipe[0], 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
-      int e = errno;
-      (void)!::write(exec_pipe[1], &e, sizeof e);
-      ::_exit(127);
-    }
-    ::execve(exe.c_str(), args.data(), envp.data());
-    int e = errno;
-    (void)!::write(exec_pipe[1], &e, sizeof e);
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
-  ::close(in_pipe[0]);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  ::close(exec_pipe[1]);
-  int child_errno = 0;
-  ssize_t en = ::read(exec_pipe[0], &child_errno, sizeof child_errno);
-  ::close(exec_pipe[0]);
-  if (en == static_cast<ssize_t>(sizeof child_errno)) {
-    ::waitpid(pid, nullptr, 0);
-    ::close(in_pipe[1]);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    r.error = argv[0] + ": " + std::strerror(child_errno);
+  PipeChild child = spawn_pipe_child(argv, options.extra_env, options.cwd);
+  if (!child.started()) {
+    r.error = child.error;
     return r;
   }
   r.started = true;
+  const pid_t pid = child.pid;
 
   // Feed stdin and drain both outputs without blocking on either.
-  int fl = ::fcntl(in_pipe[1], F_GETFL);
-  ::fcntl(in_pipe[1], F_SETFL, fl | O_NONBLOCK);
   std::size_t in_off = 0;
-  int in_fd = in_pipe[1];
+  int in_fd = child.in_fd;
   if (options.stdin_data.empty()) {
     ::close(in_fd);
     in_fd = -1;
   }
-  int fds[2] = {out_pipe[0], err_pipe[0]};
+  int fds[2] = {child.out_fd, child.err_fd};
   std::string* sinks[2] = {&r.stdout_text, &r.stderr_text};
   auto deadline = options.timeout ? std::optional(t0 + *options.timeout) : std::nullopt;
   char buf[65536];
@@ -128,15 +66,22 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
       idx[n++] = 2;
     }
     int wait_ms = -1;
+    if (options.stop_on_interrupt && !r.interrupted && interrupted()) {
+      r.interrupted = true;
+      ::kill(-pid, SIGTERM);
+      auto grace = std::chrono::steady_clock::now() + options.interrupt_grace;
+      if (!deadline || grace < *deadline) deadline = grace;
+    }
     if (deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
-        r.timed_out = true;
+        if (!r.interrupted) r.timed_out = true;
         ::kill(-pid, SIGKILL);
         break;
       }
       wait_ms = static_cast<int>(std::min<long long>(left.count(), 1000));
     }
+    if (options.stop_on_interrupt && !r.interrupted) wait_ms = wait_ms < 0 ? 200 : std::min(wait_ms, 200);
     int rc = ::poll(p, static_cast<nfds_t>(n), wait_ms);
     if (rc < 0) {
       if (errno == EINTR) continue;

@@ -18,6 +18,12 @@ struct ProcessOptions {
   std::map<std::string, std::string> extra_env;        // added to the inherited environment
   std::string cwd;
   std::size_t max_output_bytes = 64u << 20;            // per stream; the rest is dropped
+  // On Ctrl-C (common/interrupt.hpp) send SIGTERM to the process group,
+  // then SIGKILL after `interrupt_grace`; the result says `interrupted`.
+  // The child runs in its own process group, so without this a long child
+  // (a burn-in) would outlive the user's Ctrl-C.
+  bool stop_on_interrupt = false;
+  std::chrono::milliseconds interrupt_grace{5000};
 };
 
 struct ProcessResult {
@@ -26,12 +32,13 @@ struct ProcessResult {
   bool exited = false;
   int signal = 0;            // non-zero when killed by a signal
   bool timed_out = false;
+  bool interrupted = false;  // stopped because of Ctrl-C (stop_on_interrupt)
   std::string stdout_text;
   std::string stderr_text;
   std::string error;         // why it did not start, e.g. "dmesg: not found"
   double duration_s = 0;
 
-  bool ok() const { return started && exited && exit_code == 0 && !timed_out; }
+  bool ok() const { return started && exited && exit_code == 0 && !timed_out && !interrupted; }
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});

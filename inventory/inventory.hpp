@@ -7,10 +7,12 @@
 // inventory file.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.hpp"
@@ -22,7 +24,7 @@ namespace aicloud::inventory {
 struct SshSettings {
   std::string user;
   int port = 0;                 // 0: not set (22, or ~/.ssh/config)
-  std::string identity_file;
+  std::string identity_file;   // a leading "~/" is expanded to $HOME when loading
   std::string jump_host;        // "[user@]host[:port]" or the name of an inventory host
   bool become = false;          // run through `sudo -n`
 };
@@ -46,7 +48,8 @@ struct ExpectedHardware {
 
 // Where a merged var came from, for `inventory show`.
 struct VarOrigin {
-  std::string level;            // "node", "rack", "site", "group:<name>", "defaults", "all"
+  std::string level;            // native: "node", "rack", "site", "group:<name>", "defaults";
+                                // Ansible: "host", "group:<name>", "all"
   SourceLocation where;
 };
 
@@ -73,16 +76,36 @@ struct Inventory {
   Format format = Format::native;
   std::vector<Host> hosts;      // in file order, names unique
   std::map<std::string, std::vector<std::string>> groups;  // group -> host names (Ansible: incl. children)
+  std::vector<Diagnostic> warnings;  // problems that do not stop loading (e.g. Ansible duplicate keys)
 
   const Host* find(const std::string& name) const;
+  // Rebuilds name_index (used by find()); call after editing `hosts`.
+  // find() falls back to a linear search while the index is stale.
+  void reindex();
+  std::unordered_map<std::string, std::size_t> name_index;
+};
+
+// Inventories larger than this are refused before parsing.
+constexpr std::uint64_t k_max_inventory_bytes = 16ull << 20;  // 16 MiB
+// Most hosts one inventory may expand to.
+constexpr std::size_t k_max_inventory_hosts = 1'000'000;
+
+// What a loader builds besides hosts and their settings.
+struct LoadOptions {
+  // Host::vars and Host::var_origins. Commands that never look at vars
+  // (validate, a text listing) skip them; every check runs either way.
+  bool merge_vars = true;
+  bool var_origins = true;  // only with merge_vars
 };
 
 // Loads and validates an inventory. The format is detected from the content
 // (Ansible inventories have "all:" or group mappings with "hosts:").
 // Throws InputError listing every problem as FILE:LINE:COL: message.
 Inventory load_inventory(const std::string& path);
+Inventory load_inventory(const std::string& path, const LoadOptions& options);
 // The same from text already in memory (tests, fuzzing); `path` names it in diagnostics.
 Inventory parse_inventory(const std::string& text, const std::string& path);
+Inventory parse_inventory(const std::string& text, const std::string& path, const LoadOptions& options);
 
 // Selects hosts with the selector grammar shared by every fleet command
 // (--limit): node sets ("gpu-a12-[01-04]"), "@group", "rack=a12",

@@ -1,0 +1,100 @@
+// A small read-only YAML tree built from yaml-cpp's event parser.
+//
+// yaml-cpp's YAML::Node graph is slow to build for large inventories and
+// hides what a validator needs (duplicate keys, which key a value belongs
+// to, quoted versus plain scalars), so the inventory loaders read the event
+// stream into an arena of YamlNode instead. Every position is 1-based
+// (yaml-cpp's Mark is 0-based), every yaml-cpp exception (syntax errors,
+// DeepRecursion, bad aliases) becomes an InputError with FILE:LINE:COL, and
+// aliases are shared subtrees (a recursive alias is refused).
+//
+// Scalars are resolved the way PyYAML (and so Ansible) resolves YAML 1.1
+// plain scalars: yes/no/on/off are booleans, 0x1F and 010 are integers,
+// "1.0e+3" is a float while "1e3" is a string, and so on.
+//
+// Internal to the inventory library.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace aicloud::inventory::detail {
+
+using NodeId = std::uint32_t;
+
+struct YamlNode {
+  enum class Kind : std::uint8_t { null, scalar, sequence, mapping };
+  Kind kind = Kind::null;
+  bool quoted = false;          // quoted or "!"-tagged: never resolved to a number, bool or null
+  std::string tag;              // explicit tag, e.g. "tag:yaml.org,2002:str" or "!unsafe"; "" when none
+  std::string text;             // scalar text
+  int line = 0;                 // 1-based
+  int column = 0;               // 1-based
+  std::vector<NodeId> items;    // sequence: children; mapping: key, value, key, value, ...
+};
+
+class YamlTree {
+ public:
+  // Parses one YAML document. Throws InputError (FILE:LINE:COL) on syntax
+  // errors, nesting deeper than yaml-cpp allows, recursive or unknown
+  // aliases, and several documents in one file. An empty text yields a tree
+  // whose has_document() is false.
+  static YamlTree parse(const std::string& text, const std::string& path);
+
+  bool has_document() const { return m_has_document; }
+  NodeId root() const { return m_root; }
+  const YamlNode& node(NodeId id) const { return m_nodes[id]; }
+  const std::string& path() const { return m_path; }
+  SourceLocation where(NodeId id) const { return {m_path, m_nodes[id].line, m_nodes[id].column}; }
+  std::size_t node_count() const { return m_nodes.size(); }
+
+  bool is_map(NodeId id) const { return m_nodes[id].kind == YamlNode::Kind::mapping; }
+  bool is_seq(NodeId id) const { return m_nodes[id].kind == YamlNode::Kind::sequence; }
+  bool is_scalar(NodeId id) const { return m_nodes[id].kind == YamlNode::Kind::scalar; }
+  bool is_null(NodeId id) const { return m_nodes[id].kind == YamlNode::Kind::null; }
+
+ private:
+  friend class TreeBuilder;
+  std::vector<YamlNode> m_nodes;
+  NodeId m_root = 0;
+  bool m_has_document = false;
+  std::string m_path;
+};
+
+// One key/value pair of a mapping, after YAML merge keys ("<<: *base") are
+// applied. `merged` marks pairs that came from a merge key.
+struct MapEntry {
+  NodeId key;
+  NodeId value;
+  bool merged = false;
+};
+
+// The pairs of a mapping in document order with merge keys expanded (PyYAML
+// semantics: explicit keys win over merged ones, earlier merged maps win over
+// later ones). Duplicate explicit keys are all returned; callers decide.
+// Problems with merge keys are appended to diags.
+std::vector<MapEntry> map_entries(const YamlTree& t, NodeId map, std::vector<Diagnostic>& diags);
+
+// What a scalar means under YAML 1.1 (PyYAML's resolver and constructors).
+// Timestamps stay strings. Plain scalars with an explicit core tag (!!int,
+// !!str, ...) follow the tag.
+nlohmann::json resolve_scalar(const YamlNode& n);
+
+// The text Python's json module would use for a resolved mapping key.
+std::string json_key_text(const nlohmann::json& key);
+
+// Converts a subtree to JSON (mappings with merge keys applied, later
+// duplicate keys win). Throws InputError when the subtree nests deeper than
+// 256 levels or expands (through aliases) to more than `budget` nodes;
+// budget is decremented as nodes are visited.
+nlohmann::json to_json(const YamlTree& t, NodeId id, std::uint64_t& budget);
+
+// Short description of a node's kind for "expected X, found Y" messages.
+std::string kind_name(const YamlTree& t, NodeId id);
+
+}  // namespace aicloud::inventory::detail
