@@ -1,18 +1,26 @@
-// aicloudctl provision: flags only; the work is done in provision/command.cpp.
+// aicloudctl provision: flags only; the work is done in provision/command.cpp
+// (and provision/ssh_transport.cpp for the inventory's hosts over SSH).
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "cli/fleet_flags.hpp"
 #include "common/error.hpp"
+#include "common/term.hpp"
 #include "provision/command.hpp"
+#include "inventory/nodeset.hpp"
+#include "provision/ssh_transport.hpp"
 
 namespace aicloud::cli {
 
 void setup_provision(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<provision::ProvisionOptions>();
+  auto conn = std::make_shared<fleet::ConnectionOptions>();
   app.add_option("playbook", o->playbook, "Playbook file, or the name of a shipped one (see --list-playbooks)");
-  app.add_option("-i,--inventory", o->inventory, "Inventory file (native or Ansible YAML)");
-  app.add_option("--limit", o->limit, "Only these hosts: a selector, or @failed:RESULT.json to rerun failed hosts");
-  app.add_option("-f,--forks", o->forks, "Hosts worked on at once")->capture_default_str();
+  // -i --limit --known-hosts --host-key-policy --identity --ssh-config
+  // --no-ssh-config --connect-timeout --timeout --keepalive -f --max-fail.
+  // --limit also takes @failed:RESULT.json (hosts that failed or were
+  // unreachable in an earlier -o/--json result).
+  add_connection_flags(app, *conn);
   app.add_flag("--check", o->check, "Run only the probes: report what would change, change nothing");
   app.add_flag("--diff", o->diff, "Show file and sysctl changes as unified diffs");
   app.add_option("-t,--tags", o->tags, "Only tasks with these tags (comma-separated)");
@@ -30,25 +38,36 @@ void setup_provision(CLI::App& app, Context& ctx) {
                "  aicloudctl provision -c local --check --diff gpu-node-prep\n"
                "  aicloudctl provision -i racks/phx1.yaml --limit rack=a12 gpu-node-prep -o a12.json\n"
                "  aicloudctl provision -i racks/phx1.yaml --limit @failed:a12.json gpu-node-prep\n");
-  app.callback([&ctx, o] {
-    ctx.action = [&ctx, o]() -> int {
+  app.callback([&ctx, o, conn] {
+    ctx.action = [&ctx, o, conn]() -> int {
       o->json = ctx.json;
       o->verbosity = ctx.quiet ? -1 : ctx.verbose;
+      o->inventory = conn->inventory;
+      o->limit = conn->limit;
+      o->forks = conn->forks;
+      o->fold = [](const std::vector<std::string>& names) { return inventory::fold_nodeset(names); };
       if (auto rc = provision::provision_offline(*o, std::cout)) return *rc;
       if (o->connection == "local" || (o->connection.empty() && o->inventory.empty())) {
         if (!o->inventory.empty())
           throw UsageError("--connection local runs on this machine only; drop -i (per-host local runs are not supported)");
+        if (o->connection.empty())
+          throw UsageError("provision needs -i INVENTORY (hosts over SSH) or --connection local (this machine)");
         provision::ProvisionTargets targets;
         targets.hosts = {provision::localhost_target()};
         provision::LocalTransportFactory local;
         targets.transports = &local;
-        if (o->connection.empty())
-          throw UsageError("provision needs -i INVENTORY (hosts over SSH) or --connection local (this machine)");
         return provision::provision_run(*o, targets, std::cout);
       }
-      throw UsageError("provision over SSH (-i " + o->inventory +
-                       ") needs the fleet engine, which is not in this build yet; use --syntax-check, --list-tasks or "
-                       "--connection local");
+      // The SSH engine reads the whole inventory; --limit is applied by the
+      // runner (so that @failed:FILE works too).
+      fleet::ConnectionOptions c = *conn;
+      c.limit.clear();
+      auto setup = provision::ssh_provision_setup(c);
+      if (c.host_key_policy == fleet::HostKeyPolicy::off)
+        print_warning("--host-key-policy off: host keys are not checked, so any machine on the path can pose as these hosts");
+      auto* factory = setup->factory.get();
+      setup->targets.host_keys = [factory] { return factory->host_keys(); };
+      return provision::provision_run(*o, setup->targets, std::cout);
     };
   });
 }

@@ -134,6 +134,9 @@ int provision_run(const ProvisionOptions& o, ProvisionTargets& targets, std::ost
 
   // 4. Report.
   nlohmann::json doc = run_result_json(result, pb.path, ro);
+  if (targets.host_keys)
+    for (const auto& [host, fp] : targets.host_keys())
+      if (doc["recap"].contains(host)) doc["recap"][host]["host_key_sha256"] = fp;
   if (!o.output.empty()) write_file_atomic(o.output, doc.dump(2) + "\n");
   if (o.json)
     out << doc.dump(2) << "\n";

@@ -8,6 +8,9 @@
 // inventory and fleet sessions for SSH runs.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -43,6 +46,9 @@ struct ProvisionTargets {
   std::vector<RunHost> hosts;
   HostSelector selector;                // resolves selector terms of `hosts:` and --limit
   TransportFactory* transports = nullptr;
+  // Host-key fingerprints seen while connecting ("SHA256:..."), added to
+  // each host's recap in the JSON result (SSH runs).
+  std::function<std::map<std::string, std::string>()> host_keys;
 };
 
 // The single host of `--connection local` runs without an inventory.

@@ -27,10 +27,10 @@ grep -q "broken.yaml:4:7: unknown module or task keyword 'copyy' (did you mean '
 grep -q "broken.yaml:6:" "$tmp/err" || fail "second problem not reported"
 set +e
 "$bin" provision --syntax-check no-such-playbook 2>/dev/null; rc=$?
-"$bin" provision -i inv.yaml gpu-node-prep 2>/dev/null; rc2=$?
+"$bin" provision -i "$tmp/no-such-inventory.yaml" gpu-node-prep 2>/dev/null; rc2=$?
 set -e
 [ "$rc" = 2 ] || fail "missing playbook: exit $rc"
-[ "$rc2" = 2 ] || fail "-i without the fleet engine: exit $rc2"
+[ "$rc2" = 2 ] || fail "missing inventory: exit $rc2"
 
 # 2. A state playbook: first run changes, second run changes nothing, --check changes nothing.
 mkdir -p "$tmp/proc/sys/vm"
