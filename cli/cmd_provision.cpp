@@ -47,6 +47,8 @@ void setup_provision(CLI::App& app, Context& ctx) {
       o->forks = conn->forks;
       o->fold = [](const std::vector<std::string>& names) { return inventory::fold_nodeset(names); };
       if (auto rc = provision::provision_offline(*o, std::cout)) return *rc;
+      if (!conn->max_fail.unlimited())
+        throw UsageError("provision does not take --max-fail; set max_fail_percentage (or any_errors_fatal) on the play");
       if (o->connection == "local" || (o->connection.empty() && o->inventory.empty())) {
         if (!o->inventory.empty())
           throw UsageError("--connection local runs on this machine only; drop -i (per-host local runs are not supported)");

@@ -181,6 +181,14 @@ class WaitForModule : public BasicModule {
 
   Next start(const ModuleCall& call) const override {
     const Args& a = call.args;
+    if (call.check) {
+      // As Ansible: waiting is not simulated (what it waits for may be
+      // what earlier tasks would have done).
+      Outcome out;
+      out.skipped = true;
+      out.msg = "skipped in check mode (wait_for does not wait for what earlier tasks did not do)";
+      return Next::done(out);
+    }
     std::string host = a.str("host", "127.0.0.1");
     std::string state = a.str("state", "started");
     double timeout = a.number("timeout", 300), delay = a.number("delay", 0), sleep_s = a.number("sleep", 1);

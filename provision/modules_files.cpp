@@ -831,8 +831,10 @@ class FetchModule : public BasicModule {
     std::string s = script_prelude(call.check);
     s += sh_var("src", a.str("src")) + sh_var("have", have) + sh_var("marker", "@@aicloud:" + call.nonce + ":data");
     s += std::string("fom=") + (a.boolean("fail_on_missing", true) ? "1" : "0") + "\n";
+    // In check mode a missing file is not an error: an earlier task would
+    // have created it.
     s += R"SH(if [ ! -e "$src" ]; then
-  [ "$fom" = 1 ] && aic_fail "the remote file does not exist: $src"
+  [ "$fom" = 1 ] && [ "$CHECK" != 1 ] && aic_fail "the remote file does not exist: $src"
   aic_out missing 1; aic_out changed 0; exit 0
 fi
 [ -d "$src" ] && aic_fail "remote file is a directory, fetch cannot work on directories"

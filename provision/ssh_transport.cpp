@@ -191,10 +191,9 @@ std::unique_ptr<HostTransport> SshTransportFactory::open(const RunHost& host, st
   bool ok = s->connect(t, m_options, *m_known, m_jumps.get());
   record_key(host.name, s->host_key_sha256());
   if (!ok) {
-    if (error) {
-      std::string why = fleet::short_reason(s->error_kind(), s->error());
-      *error = why == s->error() ? why : why + " (" + s->error() + ")";
-    }
+    // The host-independent reason, so that the report folds hosts that
+    // failed alike (the presented key's fingerprint is in the recap).
+    if (error) *error = fleet::short_reason(s->error_kind(), s->error());
     return nullptr;
   }
   return std::make_unique<SshTransport>(*this, std::move(t), std::move(s));

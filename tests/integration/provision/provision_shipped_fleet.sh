@@ -25,6 +25,8 @@ R="$AICLOUD_FLEET_REMOTE_DIR/provision-shipped-$$"
 trap 'rm -rf "$tmp" "$R"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+# The failed and unreachable task results of a JSON result, one a line.
+why() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); [print(t['name'], h, r['status'], r['msg']) for p in d['plays'] for t in p['tasks'] for h, r in t['results'].items() if r['status'] in ('failed', 'unreachable')]" "$1" 2>&1 | head -20; }
 cp "$AICLOUD_FLEET_KNOWN_HOSTS" "$tmp/known_hosts"
 prov() { "$bin" provision -i "$AICLOUD_FLEET_INVENTORY" --known-hosts "$tmp/known_hosts" --connect-timeout 5s "$@"; }
 HOSTS='ok-[001-002]'
@@ -52,7 +54,7 @@ cat > "$tmp/reboot.yaml" <<YAML
       register: after
     - assert: {that: [after.stdout == 'second']}
 YAML
-prov --limit "$HOSTS" --json "$tmp/reboot.yaml" > "$tmp/reboot.json" || fail "reboot: $(cat "$tmp/reboot.json")"
+prov --limit "$HOSTS" --json "$tmp/reboot.yaml" > "$tmp/reboot.json" || fail "reboot: $(why "$tmp/reboot.json")"
 for h in ok-001 ok-002; do
   [ "$(json "$tmp/reboot.json" "d['plays'][0]['tasks'][1]['results']['$h']['status']")" = changed ] \
     || fail "reboot $h: $(json "$tmp/reboot.json" "d['plays'][0]['tasks'][1]['results']['$h']")"
@@ -65,7 +67,7 @@ if [ "${AICLOUD_FLEET_BECOME:-0}" = 1 ]; then
     prov --limit "$HOSTS" deploy-aicloudctl -e "aicloudctl_dest=$R/{{ inventory_hostname }}/bin/aicloudctl" \
       -e "aicloudctl_owner=$AICLOUD_FLEET_USER" -e "aicloudctl_group=$(id -gn "$AICLOUD_FLEET_USER")" --json "$@"
   }
-  deploy > "$tmp/deploy1.json" || fail "deploy: $(json "$tmp/deploy1.json" "d['recap']")"
+  deploy > "$tmp/deploy1.json" || fail "deploy: $(why "$tmp/deploy1.json")"
   for h in ok-001 ok-002; do
     cmp -s "$bin" "$R/$h/bin/aicloudctl" || fail "$h: deployed binary differs"
     [ "$(json "$tmp/deploy1.json" "d['recap']['$h']['changed']")" -ge 1 ] || fail "$h: first deploy changed nothing"
@@ -87,7 +89,7 @@ fi
 
 # 3. gpu-node-prep --check: reports, changes nothing.
 before=$(cat /proc/sys/net/core/rmem_max /proc/sys/vm/max_map_count; ls /etc/sysctl.d /etc/modprobe.d)
-prov --limit "$HOSTS" --check --diff --json gpu-node-prep > "$tmp/prep.json" || fail "gpu-node-prep --check: $(json "$tmp/prep.json" "d['recap']")"
+prov --limit "$HOSTS" --check --diff --json gpu-node-prep > "$tmp/prep.json" || fail "gpu-node-prep --check: $(why "$tmp/prep.json")"
 after=$(cat /proc/sys/net/core/rmem_max /proc/sys/vm/max_map_count; ls /etc/sysctl.d /etc/modprobe.d)
 [ "$before" = "$after" ] || fail "gpu-node-prep --check changed the machine"
 [ "$(json "$tmp/prep.json" "d['check']")" = True ] || fail "not a check run"

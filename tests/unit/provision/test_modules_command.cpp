@@ -90,6 +90,10 @@ TEST_CASE("wait_for: file, port and command, with timeouts") {
   CHECK_FALSE(run_module("wait_for", {{"path", tmp / "never"}, {"state", "absent"}, {"timeout", 2}}).failed);
   CHECK_FALSE(run_module("wait_for", {{"cmd", "test -d " + tmp.path}, {"timeout", 2}}).failed);
   CHECK(run_module("wait_for", {{"cmd", "false"}, {"timeout", 1}, {"sleep", 0.2}}).failed);
+  // check mode does not wait (as Ansible): skipped at once
+  Outcome check = run_module("wait_for", {{"path", tmp / "never"}, {"timeout", 300}}, true);
+  CHECK(check.skipped);
+  CHECK_FALSE(check.failed);
   // A port this process listens on.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);

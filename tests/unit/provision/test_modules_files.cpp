@@ -304,4 +304,8 @@ TEST_CASE("fetch brings a file back per host, checksum-verified, once") {
   CHECK(gone.failed);
   CHECK_FALSE(run_module("fetch", {{"src", tmp / "nope"}, {"dest", tmp / "f2"}, {"fail_on_missing", false}}).failed);
   CHECK(run_module("fetch", {{"src", "../x"}, {"dest", tmp / "f3"}}).failed);
+  // check mode: a missing file is what an earlier task would have created
+  Outcome check = run_module("fetch", {{"src", tmp / "nope"}, {"dest", tmp / "f4"}}, true);
+  CHECK_FALSE(check.failed);
+  CHECK_FALSE(test::exists(tmp / "f4"));
 }
