@@ -23,9 +23,12 @@ void setup_provision(CLI::App& app, Context& ctx) {
   add_connection_flags(app, *conn);
   app.add_flag("--check", o->check, "Run only the probes: report what would change, change nothing");
   app.add_flag("--diff", o->diff, "Show file and sysctl changes as unified diffs");
-  app.add_option("-t,--tags", o->tags, "Only tasks with these tags (comma-separated)");
-  app.add_option("--skip-tags", o->skip_tags, "Skip tasks with these tags (comma-separated)");
-  app.add_option("-e,--extra-vars", o->extra_vars, "NAME=VALUE, a JSON/YAML mapping, or @FILE (repeatable)");
+  app.add_option("-t,--tags", o->tags, "Only tasks with these tags (comma-separated)")
+      ->allow_extra_args(false);
+  app.add_option("--skip-tags", o->skip_tags, "Skip tasks with these tags (comma-separated)")
+      ->allow_extra_args(false);
+  app.add_option("-e,--extra-vars", o->extra_vars, "NAME=VALUE, a JSON/YAML mapping, or @FILE (repeatable)")
+      ->allow_extra_args(false);
   app.add_option("-c,--connection", o->connection, "local: run on this machine; ssh: the inventory's hosts")
       ->check(CLI::IsMember({"local", "ssh"}));
   app.add_flag("--syntax-check", o->syntax_check, "Validate the playbook and exit (no inventory needed)");

@@ -88,9 +88,10 @@ else
 fi
 
 # 3. gpu-node-prep --check: reports, changes nothing.
-before=$(cat /proc/sys/net/core/rmem_max /proc/sys/vm/max_map_count; ls /etc/sysctl.d /etc/modprobe.d)
+state() { cat /proc/sys/net/core/rmem_max /proc/sys/vm/max_map_count; ls -la /etc/sysctl.d /etc/modprobe.d /etc/security/limits.d 2>/dev/null || true; }
+before=$(state)
 prov --limit "$HOSTS" --check --diff --json gpu-node-prep > "$tmp/prep.json" || fail "gpu-node-prep --check: $(why "$tmp/prep.json")"
-after=$(cat /proc/sys/net/core/rmem_max /proc/sys/vm/max_map_count; ls /etc/sysctl.d /etc/modprobe.d)
+after=$(state)
 [ "$before" = "$after" ] || fail "gpu-node-prep --check changed the machine"
 [ "$(json "$tmp/prep.json" "d['check']")" = True ] || fail "not a check run"
 # The GPU count check: this machine has no NVIDIA GPU, the inventory claims 8.
