@@ -1,6 +1,5 @@
 #include "burnin/child.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,14 +7,12 @@
 #include <poll.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "burnin/telemetry.hpp"
 #include "common/interrupt.hpp"
+#include "common/pipe_child.hpp"
 #include "common/strings.hpp"
 #include "common/term.hpp"
-
-extern char** environ;
 
 namespace aicloud::burnin {
 
@@ -35,66 +32,15 @@ Child::~Child() {
 
 bool Child::start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                   std::string* error) {
-  if (argv.empty()) {
-    *error = "empty command";
+  PipeChild c = spawn_pipe_child(argv, env);
+  if (!c.started()) {
+    *error = c.error;
     return false;
   }
-  int out[2], err[2], ex[2];
-  if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC) || ::pipe2(ex, O_CLOEXEC)) {
-    *error = std::string("pipe: ") + std::strerror(errno);
-    return false;
-  }
-  std::vector<std::string> env_store;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos && env.count(kv.substr(0, eq))) continue;
-    env_store.push_back(kv);
-  }
-  for (const auto& [k, v] : env) env_store.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_store) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::execve(args[0], args.data(), envp.data());
-    int e = errno;
-    (void)!::write(ex[1], &e, sizeof e);
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
-  ::close(out[1]);
-  ::close(err[1]);
-  ::close(ex[1]);
-  int child_errno = 0;
-  ssize_t n = ::read(ex[0], &child_errno, sizeof child_errno);
-  ::close(ex[0]);
-  if (n == static_cast<ssize_t>(sizeof child_errno)) {
-    ::waitpid(pid, nullptr, 0);
-    ::close(out[0]);
-    ::close(err[0]);
-    *error = argv[0] + ": " + std::strerror(child_errno);
-    return false;
-  }
-  m_pid = pid;
-  m_out = out[0];
-  m_err = err[0];
-  ::fcntl(m_out, F_SETFL, ::fcntl(m_out, F_GETFL) | O_NONBLOCK);
-  ::fcntl(m_err, F_SETFL, ::fcntl(m_err, F_GETFL) | O_NONBLOCK);
+  ::close(c.in_fd);  // workers read nothing: their stdin is at end of file
+  m_pid = c.pid;
+  m_out = c.out_fd;
+  m_err = c.err_fd;
   return true;
 }
 
@@ -138,20 +84,10 @@ void Child::signal_group(int sig) {
 }
 
 bool Child::reap() {
-  if (m_pid <= 0) return true;
-  if (m_reaped) return true;
-  int status = 0;
-  pid_t r = ::waitpid(m_pid, &status, WNOHANG);
-  if (r == 0) return false;
+  if (m_pid <= 0 || m_reaped) return true;
+  if (!reap_child(m_pid, false, m_exit_code, m_signal)) return false;
   m_reaped = true;
-  if (r == m_pid) {
-    if (WIFEXITED(status)) {
-      m_exited = true;
-      m_exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-      m_signal = WTERMSIG(status);
-    }
-  }
+  m_exited = m_signal == 0 && m_exit_code >= 0;
   return true;
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/hostinfo.hpp"
 #include "burnin/verdict.hpp"
 #include "burnin/xid.hpp"
 #include "gpu/cuda_driver.hpp"
@@ -78,8 +79,8 @@ HealthInput gather_health(const HealthOptions& options);
 // The whole command: gather, judge, print. Returns the exit code.
 int run_health(const HealthOptions& options);
 
-// Host name and an ISO-8601 UTC time stamp, for reports.
-std::string host_name();
-std::string utc_now_iso();
+// Reports use common/hostinfo.hpp's host_name() and utc_now_iso().
+using aicloud::host_name;
+using aicloud::utc_now_iso;
 
 }  // namespace aicloud::burnin

@@ -171,7 +171,7 @@ YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
   }
   YamlTree t;
   t.m_path = path;
-  t.m_nodes.reserve(text.size() / 12 + 16);
+  t.m_nodes.reserve(text.size() / 6 + 16);  // about one node per 8 bytes in node lists
   std::istringstream in(text);
   auto where = [&](const YAML::Mark& m) {
     return SourceLocation{path, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
