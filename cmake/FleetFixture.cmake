@@ -7,13 +7,15 @@
 #   doctest_discover_tests(test_x PROPERTIES ${AICLOUD_FLEET_TEST_PROPERTIES} LABELS integration)
 # The fleet is started once per ctest run (fleet_start) and stopped at the end
 # (fleet_stop); its facts are in ${AICLOUD_FLEET_DIR}/fleet.json and fleet.env.
-include_guard(GLOBAL)
 
+# The variables are set in every directory that includes this file (they
+# are directory-scoped); only the fixture's tests are added once.
 set(AICLOUD_FLEET_DIR "${PROJECT_BINARY_DIR}/test-fleet")
 set(AICLOUD_FLEET_HOSTS 16)
 set(AICLOUD_FLEET_TEST_PROPERTIES
     FIXTURES_REQUIRED fleet
     ENVIRONMENT "AICLOUD_FLEET_DIR=${AICLOUD_FLEET_DIR}")
+include_guard(GLOBAL)
 
 add_test(NAME fleet_start
          COMMAND ${PROJECT_SOURCE_DIR}/scripts/fleet start ${AICLOUD_FLEET_DIR} --hosts ${AICLOUD_FLEET_HOSTS})

@@ -9,17 +9,7 @@
 # {{ inventory_hostname }} to keep hosts apart.
 set -eu
 bin=$1
-: "${AICLOUD_FLEET_DIR:?run through ctest (fixture fleet) or set AICLOUD_FLEET_DIR}"
-. "$AICLOUD_FLEET_DIR/fleet.env"
-tmp=$(mktemp -d)
-R="$AICLOUD_FLEET_REMOTE_DIR/provision-$$"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp" "$R"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-# The failed and unreachable task results of a JSON result, one a line.
-why() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); [print(t['name'], h, r['status'], r['msg']) for p in d['plays'] for t in p['tasks'] for h, r in t['results'].items() if r['status'] in ('failed', 'unreachable')]" "$1" 2>&1 | head -20; }
-cp "$AICLOUD_FLEET_KNOWN_HOSTS" "$tmp/known_hosts"
-prov() { "$bin" provision -i "$AICLOUD_FLEET_INVENTORY" --known-hosts "$tmp/known_hosts" --connect-timeout 5s "$@"; }
+tag=provision; . "$(dirname "$0")/fleet_lib.sh"
 OK3='ok-[001-003]'
 
 # 1. Every file/command module on three hosts, for real.
