@@ -5,6 +5,7 @@
 #include "common/process.hpp"
 #include "provision/playbook.hpp"
 #include "provision/shell.hpp"
+#include "provision/ssh_transport.hpp"
 
 using namespace aicloud;
 using namespace aicloud::provision;
@@ -115,4 +116,19 @@ TEST_CASE("base64 round trip and quoting") {
   CHECK(q("plain") == "plain");
   CHECK(q("$(reboot)") == "'$(reboot)'");
   CHECK(sh_var("x", "a'b") == "x='a'\\''b'\n");
+}
+
+TEST_CASE("the SSH command line runs the script with /bin/sh, become through sudo -n, every value quoted") {
+  ExecRequest r;
+  r.script = "echo 'a b'; id -un";
+  CHECK(remote_script_command(r) == "/bin/sh -c 'echo '\\''a b'\\''; id -un'");
+  r.become = true;
+  CHECK(remote_script_command(r) == "sudo -n -H -- /bin/sh -c 'echo '\\''a b'\\''; id -un'");
+  r.become_user = "post$(reboot)gres";
+  CHECK(remote_script_command(r) == "sudo -n -H -u 'post$(reboot)gres' -- /bin/sh -c 'echo '\\''a b'\\''; id -un'");
+  // What the node's shell makes of it: the script's output, nothing else ran.
+  ExecRequest plain;
+  plain.script = "printf '%s|' \"$0\" 'x;y' '$(z)'";
+  ProcessResult p = run_process({"/bin/sh", "-c", remote_script_command(plain)});
+  CHECK(p.stdout_text == "/bin/sh|x;y|$(z)|");
 }
