@@ -7,9 +7,8 @@
 #   doctest_discover_tests(test_x PROPERTIES ${AICLOUD_FLEET_TEST_PROPERTIES} LABELS integration)
 # The fleet is started once per ctest run (fleet_start) and stopped at the end
 # (fleet_stop); its facts are in ${AICLOUD_FLEET_DIR}/fleet.json and fleet.env.
-
-# The variables are set in every directory that includes this file (they
-# are directory-scoped); only the fixture's tests are added once.
+# The variables are set in every including directory (they are directory-
+# scoped); only the fixture tests themselves are added once.
 set(AICLOUD_FLEET_DIR "${PROJECT_BINARY_DIR}/test-fleet")
 set(AICLOUD_FLEET_HOSTS 16)
 set(AICLOUD_FLEET_TEST_PROPERTIES

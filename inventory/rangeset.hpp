@@ -36,8 +36,11 @@ struct RangeError {
 // Indexes are limited to 18 significant digits (int64) and 64 characters.
 constexpr int k_max_index_chars = 64;
 constexpr std::int64_t k_max_index_value = 999'999'999'999'999'999LL;
-// Stepped ranges are stored one index each; this bounds their size.
-constexpr std::uint64_t k_max_stepped_indexes = 10'000'000ULL;
+// Stepped ranges (and "n[1-2]0", which ClusterShell reads as 10-20/10) are
+// stored one index each; this bounds their size, and so the time a short
+// pattern can cost (fuzzing found 23-byte selectors that took seconds per
+// million indexes). No inventory holds more hosts than this anyway.
+constexpr std::uint64_t k_max_stepped_indexes = 1'000'000ULL;
 
 struct Interval {
   int band;          // 0: negative numbers; L >= 1: digit strings of length L

@@ -5,6 +5,8 @@
 #include <iostream>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "common/duration.hpp"
 #include "common/error.hpp"
 #include "common/hostinfo.hpp"
@@ -221,6 +223,17 @@ int run_nccl_local(const NcclOptions& o, bool json, bool verbose) {
     std::cout << format_table(report, verbose);
   std::cout.flush();
   return report.exit_code;
+}
+
+int run_probe() {
+  std::string error;
+  int gpus = -1;
+  if (!device::available()) error = "this aicloudctl was built without CUDA";
+  else gpus = device::device_count(error);
+  nlohmann::json j = {{"host", host_name()}, {"gpus", gpus}, {"error", error}, {"cuda_driver", device::driver_version()}};
+  std::cout << j.dump() << "\n";
+  std::cout.flush();
+  return 0;
 }
 
 }  // namespace aicloud::nccl_tests

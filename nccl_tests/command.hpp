@@ -57,4 +57,9 @@ RunReport run_local_report(const NcclOptions& o, bool show_progress);
 // 130 interrupted.
 int run_nccl_local(const NcclOptions& o, bool json, bool verbose);
 
+// `aicloudctl nccl --probe` (hidden; the fleet launcher runs it on each
+// node): one JSON line {"host","gpus","error","cuda_driver"} on stdout, gpus
+// -1 with the reason when CUDA cannot count them. Exit 0.
+int run_probe();
+
 }  // namespace aicloud::nccl_tests

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <set>
 #include <csignal>
 #include <nlohmann/json.hpp>
 
@@ -239,4 +241,80 @@ TEST_CASE("local dry run text output names each rank") {
   const std::string n = std::to_string(ranks);
   CHECK(r.stdout_text.find(n + "/" + n + " ranks received it") != std::string::npos);
   CHECK(r.stdout_text.find("dry run: ") != std::string::npos);
+}
+
+namespace {
+
+std::string three_node_inventory() {
+  const std::string path = std::string(AICLOUDCTL_BINARY_DIR) + "/test-scratch-nccl-launcher.yaml";
+  FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f);
+  std::fputs("nodes:\n  - name: gpu-[1-3]\n    address: 127.0.0.[1-3]\n", f);
+  std::fclose(f);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("--print-command shows the mpirun and srun lines and runs nothing") {
+  const std::string inv = three_node_inventory();
+  ProcessResult r = run({"nccl", "-i", inv, "--launcher", "mpirun", "--ranks-per-node", "2", "--print-command",
+                         "--remote-binary", "/opt/aicloudctl", "--controller-address", "ctl", "--env", "NCCL_ALGO=Ring"});
+  INFO(r.stderr_text);
+  CHECK(r.exit_code == 0);
+  CHECK(r.stdout_text.find("mpirun -np 6 --host 127.0.0.1:2,127.0.0.2:2,127.0.0.3:2 --map-by ppr:2:node") == 0);
+  CHECK(r.stdout_text.find("-x NCCL_ALGO=Ring /opt/aicloudctl nccl --worker --connect ctl:PORT --token TOKEN") !=
+        std::string::npos);
+  r = run({"nccl", "-i", inv, "--launcher", "srun", "--gpus", "0,1", "--print-command", "--remote-binary", "/opt/a"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.stdout_text.find("srun --nodes=3 --ntasks=6 --ntasks-per-node=2") == 0);
+  // Without a rank count there is nothing to print: exit 2.
+  r = run({"nccl", "-i", inv, "--launcher", "srun", "--print-command"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.stderr_text.find("--ranks-per-node") != std::string::npos);
+  r = run({"nccl", "-i", inv, "--launcher", "mpich", "--print-command"});
+  CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("--launcher mpirun: ranks started by the launcher connect back over TCP and rendezvous") {
+  if (!cuda_build()) {
+    MESSAGE("skipped: built without CUDA");
+    return;
+  }
+  const std::string inv = three_node_inventory();
+  ProcessResult r = run({"--json", "nccl", "-i", inv, "--launcher", "mpirun", "--launcher-path",
+                         AICLOUDCTL_SOURCE_DIR "/tests/integration/nccl/stand-in-mpirun.sh", "--ranks-per-node", "1",
+                         "--dry-run", "--controller-address", "127.0.0.1", "--init-timeout", "30s"});
+  INFO("stderr: " << r.stderr_text);
+  INFO("stdout: " << r.stdout_text);
+  json j = json::parse(r.stdout_text);
+  CHECK(j["launcher"]["kind"] == "mpirun");
+  CHECK(j["launcher"]["command"][0].get<std::string>().find("stand-in-mpirun.sh") != std::string::npos);
+  REQUIRE(j["ranks"].size() == 3);
+  std::set<std::string> digests;
+  for (const auto& rk : j["ranks"]) {
+    CHECK(rk["pid"].get<long>() > 0);  // every rank attached and said hello
+    if (rk.contains("unique_id_digest")) digests.insert(rk["unique_id_digest"].get<std::string>());
+  }
+  if (nccl_available()) {
+    CHECK(digests.size() == 1);
+    for (const auto& rk : j["ranks"]) CHECK(rk["ready"] == true);
+  }
+  // No GPU here (or three ranks on one GPU on a GPU machine): never ok.
+  CHECK(r.exit_code == 1);
+  CHECK(j["status"] == "failed");
+}
+
+TEST_CASE("--launcher mpirun: a launcher that fails names every rank that never connected, exit 1") {
+  const std::string inv = three_node_inventory();
+  ProcessResult r = run({"--json", "nccl", "-i", inv, "--launcher", "mpirun", "--launcher-path", "false",
+                         "--ranks-per-node", "1", "--dry-run", "--controller-address", "127.0.0.1"});
+  INFO("stderr: " << r.stderr_text);
+  json j = json::parse(r.stdout_text);
+  CHECK(r.exit_code == 1);
+  CHECK(j["status"] == "failed");
+  bool named = false;
+  for (const auto& p : j["problems"])
+    if (p["message"].get<std::string>().find("launcher exited with code 1") != std::string::npos) named = true;
+  CHECK(named);
 }

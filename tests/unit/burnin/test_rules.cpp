@@ -263,7 +263,7 @@ TEST_CASE("telemetry: hardware slowdowns during the stress FAIL, not before it")
   CHECK(judge_telemetry(GpuSeries{}, facts, 1).verdict == Verdict::warn);
 }
 
-TEST_CASE("counters: new uncorrectable errors, remaps and dead links FAIL; corrected errors and replays WARN") {
+TEST_CASE("counters: new uncorrectable errors, remaps and dead links FAIL, corrected errors and replays WARN") {
   auto f = fixtures::healthy_gpu(0);
   auto before = fixtures::counters_of(f);
   CHECK(judge_counters(before, before, true).verdict == Verdict::pass);

@@ -36,7 +36,7 @@ TEST_CASE("node facts: the script runs here and its output parses") {
   CHECK(parse_node_facts("garbage\nib_port\tonly\n")["ib_ports"].empty());
 }
 
-TEST_CASE("health parsing: wrong types are absent, not zero; other commands' output is refused") {
+TEST_CASE("health parsing: wrong types are absent, not zero, other commands' output is refused") {
   nlohmann::json h = fixture("synthetic-h100-health-pass.json");
   h["gpus"][0]["ecc_errors"]["volatile"]["uncorrected"] = "0";
   h["gpus"][1].erase("row_remap");

@@ -331,7 +331,7 @@ TEST_CASE("conformance: GPU count and model, memory, the rack's driver majority,
   }
 }
 
-TEST_CASE("inter-node NCCL below the floor keeps a rack of passing nodes uncertified; localisation names a node") {
+TEST_CASE("inter-node NCCL below the floor keeps a rack of passing nodes uncertified, localisation names a node") {
   TestExecutor exec;
   nccl_row(exec.inter, "all_reduce", 16ull << 30)["in_place"]["busbw_gbps"] = 301.5;
   exec.inter["localization"]["suspects"] = {{{"node", "gpu-a12-03"}, {"rail", "mlx5_3"}, {"reason", "every pair with gpu-a12-03 at 188 GB/s"}}};

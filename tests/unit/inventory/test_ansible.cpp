@@ -127,7 +127,7 @@ TEST_CASE("strings stand for one-key sections and host vars of a same-named grou
   CHECK(host(inv, "web1").vars["role"] == "database");
 }
 
-TEST_CASE("Ansible problems are errors with positions; duplicate keys are warnings") {
+TEST_CASE("Ansible problems are errors with positions, duplicate keys are warnings") {
   try {
     parse_inventory(R"(all:
   children:

@@ -115,7 +115,7 @@ TEST_CASE("vars merge node > rack > site > group > defaults and remember their o
   CHECK(h.var_origins.at("ansible_user").level == "defaults");
 }
 
-TEST_CASE("one value is shared by every node of a range; ports may be ranges") {
+TEST_CASE("one value is shared by every node of a range, ports may be ranges") {
   Inventory inv = parse_inventory(R"(version: 1
 nodes:
   - name: node[1-4]
@@ -197,7 +197,7 @@ sites:
   CHECK(errs == expected);
 }
 
-TEST_CASE("duplicate addresses count the SSH port; duplicate keys are errors") {
+TEST_CASE("duplicate addresses count the SSH port, duplicate keys are errors") {
   auto errs = errors_of(R"(nodes:
   - name: a
     address: 10.0.0.1

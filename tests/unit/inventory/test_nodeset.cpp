@@ -122,6 +122,9 @@ TEST_CASE("bad patterns give the column and ClusterShell's reason") {
   CHECK(reason("n[]").find("empty range") != std::string::npos);
   CHECK(reason("n[1-2/0]").find("invalid values") != std::string::npos);
   CHECK(reason("n[1-1000000000]").find("range too large") != std::string::npos);
+  CHECK(reason("n[1-2000002/2]").find("stepped range too large") != std::string::npos);
+  CHECK(reason("a[a:z]b[a:z]c[a:z]d[a:z]").find("too many letter combinations") != std::string::npos);
+  CHECK(reason("V444444444[-4441152]3z").find("stepped range too large") != std::string::npos);
   CHECK(reason("n1234567890123456789").find("18 significant digits") != std::string::npos);
   CHECK(reason("@compute").find("need an inventory") != std::string::npos);
   CHECK(reason("gpu-*").find("wildcards") != std::string::npos);

@@ -81,7 +81,7 @@ TEST_CASE("racks, sites and labels") {
   CHECK(sel("state=ok") == "");
 }
 
-TEST_CASE("operators apply left to right; '!' excludes; brackets keep their commas") {
+TEST_CASE("operators apply left to right, '!' excludes, brackets keep their commas") {
   CHECK(sel("rack=a12&sku=h100&!gpu-a12-[02-04]") == "gpu-a12-01 gpu-iad-01 gpu-iad-02");
   CHECK(sel("rack=a12!site=iad2") == "gpu-a12-01 gpu-a12-02 gpu-a12-03 gpu-a12-04");
   CHECK(sel("!@compute") == "login1 gpu-iad-01 gpu-iad-02");

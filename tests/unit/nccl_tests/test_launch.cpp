@@ -128,7 +128,7 @@ TEST_CASE("a worker program that cannot be started is reported as such") {
   CHECK(c.problems().front().message.find("not found") != std::string::npos);
 }
 
-TEST_CASE("several launches run at once; a hung one does not hold up the others") {
+TEST_CASE("several launches run at once, a hung one does not hold up the others") {
   Controller good(spec_for(2), Clock::now());
   Controller other(spec_for(3), Clock::now());
   Controller hung(spec_for(2, 1, 1), Clock::now());

@@ -87,7 +87,7 @@ TEST_CASE("rows combine ranks: slowest rank per iteration, median time, bandwidt
   CHECK_FALSE(combine_placement(per_rank, spec, 262144, 2).present);
 }
 
-TEST_CASE("reduce is checked on the root only; wrong elements add up across ranks") {
+TEST_CASE("reduce is checked on the root only, wrong elements add up across ranks") {
   TestSpec spec{Collective::reduce, DataType::float32, RedOp::sum, 1};
   std::map<int, ResultMessage> per_rank = {{0, rank_result(0, {1})}, {1, rank_result(1, {1}, 4)}};
   per_rank[0].checked = false;  // not the root

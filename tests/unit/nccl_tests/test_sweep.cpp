@@ -89,7 +89,7 @@ TEST_CASE("memory plan: one slice per iteration when it fits, batches otherwise"
   CHECK(m.batches == 5);
 }
 
-TEST_CASE("memory plan: in place the slice is the larger buffer; strides are aligned") {
+TEST_CASE("memory plan: in place the slice is the larger buffer, strides are aligned") {
   CollSizes rs = coll_sizes(Collective::reduce_scatter, 1000, 4, 3);  // send 240, recv 80 floats
   MemoryPlan oop = plan_memory(Collective::reduce_scatter, Placement::out_of_place, rs, 4, 5, 1 << 20);
   CHECK(oop.slice_bytes == 320);
