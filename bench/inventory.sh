@@ -65,7 +65,7 @@ echo
 
 echo "== nodeset expand of 1,000,000 names (target >= 10x ClusterShell's nodeset -e) =="
 printf '%-30s %10s %12s %8s\n' "pattern" "aicloudctl" "nodeset -e" "ratio"
-for p in 'node[1-1000000]' 'gpu-r[0001-1000]-[001-1000]' 'n[1-1000000/2],m[1-500000]'; do
+for p in 'node[1-1000000]' 'gpu-r[0001-1000]-[0001-1000]' 'n[1-1000000/2],m[1-500000]'; do
   n=$("$aic" nodeset count "$p")
   [ "$n" = 1000000 ] || { echo "expected 1000000 names for $p, got $n" >&2; exit 1; }
   # Same names in the same order (nodeset -e separates them with spaces).
