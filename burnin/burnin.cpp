@@ -30,6 +30,7 @@
 #include "burnin/report.hpp"
 #include "burnin/rules.hpp"
 #include "burnin/telemetry.hpp"
+#include "common/hostinfo.hpp"
 #include "common/error.hpp"
 #include "common/exit_codes.hpp"
 #include "common/files.hpp"

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "burnin/facts_json.hpp"
+#include "common/hostinfo.hpp"
 #include "common/strings.hpp"
 #include "common/term.hpp"
 #include "common/version.hpp"

@@ -12,7 +12,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/hostinfo.hpp"
 #include "burnin/verdict.hpp"
 #include "burnin/xid.hpp"
 #include "gpu/cuda_driver.hpp"
@@ -78,9 +77,5 @@ struct HealthOptions {
 HealthInput gather_health(const HealthOptions& options);
 // The whole command: gather, judge, print. Returns the exit code.
 int run_health(const HealthOptions& options);
-
-// Reports use common/hostinfo.hpp's host_name() and utc_now_iso().
-using aicloud::host_name;
-using aicloud::utc_now_iso;
 
 }  // namespace aicloud::burnin

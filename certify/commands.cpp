@@ -250,7 +250,7 @@ RackNcclResult run_rack_nccl_over_fleet(const RackNcclRequest& r) {
                 " -b " + o.nccl.min_bytes + " -e " + o.nccl.max_bytes + " -n " + std::to_string(o.nccl.iterations) +
                 " -w " + std::to_string(o.nccl.warmup) + " --remote-binary " + r.remote_binary;
   nccl_tests::FleetRun run = nccl_tests::run_fleet(*r.fleet, r.fleet_index, o);
-  out.document = nlohmann::json::parse(run.document.dump());
+  out.document = nlohmann::json(run.document);  // ordered_json -> json, no text round trip
   for (const auto& h : run.failures())
     out.host_failures[h.host] = h.status + (h.stage.empty() ? "" : " (" + h.stage + ")") + ": " + h.error;
   if (!out.document.is_object()) out.error = "the NCCL fleet launcher returned no document";
