@@ -43,27 +43,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$root/scripts/fleet" start "$fleet_dir" --hosts "$hosts" >/dev/null
-eval "$(python3 -c "
-import json; s = json.load(open('$fleet_dir/fleet.json'))
-print(f\"port={s['port']} octet={s['octet']} user={s['user']} identity={s['identity']} known={s['known_hosts']}\")")"
+# shellcheck source=bench/fleet_ssh.sh
+. "$root/bench/fleet_ssh.sh"
+bench_fleet_start "$fleet_dir" "$hosts" "$work/ssh_config"   # one client config for every tool
 last=$(( (hosts - 1) % 250 + 1 )); blocks=$(( (hosts - 1) / 250 + 1 ))
-
-# One OpenSSH client config for all three tools.
-cat > "$work/ssh_config" <<EOF
-Host *
-  User $user
-  Port $port
-  IdentityFile $identity
-  IdentitiesOnly yes
-  UserKnownHostsFile $known
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  BatchMode yes
-  KexAlgorithms curve25519-sha256
-  GSSAPIAuthentication no
-  ConnectTimeout 10
-EOF
 
 # Host lists: addresses 127.O.B.C of the healthy hosts.
 python3 - "$work" "$octet" "$hosts" <<'EOF'

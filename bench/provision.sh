@@ -39,26 +39,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$root/scripts/fleet" start "$fleet_dir" --hosts "$hosts" >/dev/null
-eval "$(python3 -c "
-import json; s = json.load(open('$fleet_dir/fleet.json'))
-print(f\"port={s['port']} octet={s['octet']} user={s['user']} identity={s['identity']} known={s['known_hosts']} remote_dir={s['remote_dir']}\")")"
+# shellcheck source=bench/fleet_ssh.sh
+. "$root/bench/fleet_ssh.sh"
+bench_fleet_start "$fleet_dir" "$hosts" "$work/ssh_config"   # one client config for every tool
 remote=$remote_dir/bench-provision
 
-cat > "$work/ssh_config" <<EOF
-Host *
-  User $user
-  Port $port
-  IdentityFile $identity
-  IdentitiesOnly yes
-  UserKnownHostsFile $known
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  BatchMode yes
-  KexAlgorithms curve25519-sha256
-  GSSAPIAuthentication no
-  ConnectTimeout 10
-EOF
 python3 - "$work" "$octet" "$hosts" <<'EOF'
 import sys
 work, octet, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
