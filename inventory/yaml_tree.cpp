@@ -111,10 +111,7 @@ class TreeBuilder : public YAML::EventHandler {
   bool m_have_root = false;
 };
 
-namespace {
-
-// Offset of the first byte that is not part of valid UTF-8, or npos.
-std::size_t invalid_utf8_at(const std::string& s) {
+std::size_t invalid_utf8_at(std::string_view s) {
   std::size_t i = 0;
   const std::size_t n = s.size();
   while (i < n) {
@@ -152,8 +149,6 @@ std::size_t invalid_utf8_at(const std::string& s) {
   return std::string::npos;
 }
 
-}  // namespace
-
 YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
   // YAML is Unicode text; anything else would reach JSON output as bytes
   // that cannot be written.
@@ -169,6 +164,11 @@ YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
     }
     throw InputError(SourceLocation{path, line, col}, "not valid UTF-8 text (YAML files must be UTF-8)");
   }
+  if (std::optional<YamlTree> fast = parse_fast_utf8(text, path)) return std::move(*fast);
+  return parse_yaml_cpp(text, path);
+}
+
+YamlTree YamlTree::parse_yaml_cpp(const std::string& text, const std::string& path) {
   YamlTree t;
   t.m_path = path;
   t.m_nodes.reserve(text.size() / 6 + 16);  // about one node per 8 bytes in node lists
@@ -209,6 +209,46 @@ YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
     throw InputError(where(e.mark), "invalid YAML: " + msg);
   }
   return t;
+}
+
+namespace {
+void describe_node(const YamlTree& t, NodeId id, int depth, int budget, std::string& out) {
+  static const char* const kinds[] = {"null", "scalar", "sequence", "mapping"};
+  const YamlNode& n = t.node(id);
+  out.append(static_cast<std::size_t>(depth) * 2, ' ');
+  out += kinds[static_cast<int>(n.kind)];
+  out += " @" + std::to_string(n.line) + ":" + std::to_string(n.column);
+  if (n.quoted) out += " quoted";
+  if (!n.tag.empty()) out += " tag=" + n.tag;
+  if (n.kind == YamlNode::Kind::scalar) {
+    // Byte for byte (the text need not be UTF-8 here), with what would
+    // break the line escaped.
+    out += " text=\"";
+    for (unsigned char c : n.text) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20 || c == 0x7F) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02X", c);
+        out += hex;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += '"';
+  }
+  out += '\n';
+  if (depth >= budget) return;  // aliases may nest a subtree many times
+  for (NodeId c : n.items) describe_node(t, c, depth + 1, budget, out);
+}
+}  // namespace
+
+std::string describe_tree(const YamlTree& t) {
+  if (!t.has_document()) return "(no document)\n";
+  std::string out;
+  describe_node(t, t.root(), 0, 64, out);
+  return out;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// A small read-only YAML tree built from yaml-cpp's event parser.
+// A small read-only YAML tree built from yaml-cpp's event parser (or, for
+// plain block-style files, from a faster reader that builds the same tree).
 //
 // yaml-cpp's YAML::Node graph is slow to build for large inventories and
 // hides what a validator needs (duplicate keys, which key a value belongs
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +46,15 @@ class YamlTree {
   // errors, nesting deeper than yaml-cpp allows, recursive or unknown
   // aliases, and several documents in one file. An empty text yields a tree
   // whose has_document() is false.
+  // Plain block-style files (what inventories are made of) are read by a
+  // fast reader of their own (yaml_fast.cpp); anything outside that subset,
+  // and every invalid file, by yaml-cpp. Both build the same tree.
   static YamlTree parse(const std::string& text, const std::string& path);
+  // The two readers on their own, for tests and fuzzing. parse_fast()
+  // returns nullopt where it leaves the text to yaml-cpp (text that is not
+  // UTF-8 included; parse() refuses that before either reader runs).
+  static std::optional<YamlTree> parse_fast(const std::string& text, const std::string& path);
+  static YamlTree parse_yaml_cpp(const std::string& text, const std::string& path);
 
   bool has_document() const { return m_has_document; }
   NodeId root() const { return m_root; }
@@ -59,7 +69,9 @@ class YamlTree {
   bool is_null(NodeId id) const { return m_nodes[id].kind == YamlNode::Kind::null; }
 
  private:
+  static std::optional<YamlTree> parse_fast_utf8(const std::string& text, const std::string& path);
   friend class TreeBuilder;
+  friend class FastParser;
   std::vector<YamlNode> m_nodes;
   NodeId m_root = 0;
   bool m_has_document = false;
@@ -93,6 +105,13 @@ std::string json_key_text(const nlohmann::json& key);
 // 256 levels or expands (through aliases) to more than `budget` nodes;
 // budget is decremented as nodes are visited.
 nlohmann::json to_json(const YamlTree& t, NodeId id, std::uint64_t& budget);
+
+// The whole tree, one line per node (indented by depth): kind, line:column,
+// whether quoted, tag and text. Tests compare the two readers with it.
+std::string describe_tree(const YamlTree& t);
+
+// Offset of the first byte that is not part of valid UTF-8, or npos.
+std::size_t invalid_utf8_at(std::string_view s);
 
 // Short description of a node's kind for "expected X, found Y" messages.
 std::string kind_name(const YamlTree& t, NodeId id);

@@ -3,6 +3,8 @@
 // which Ansible uses).
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <optional>
 #include <string>
 
 #include "inventory/yaml_tree.hpp"
@@ -120,4 +122,106 @@ TEST_CASE("mapping keys become JSON keys the way Python's json writes them") {
   CHECK(json_key_text(1e20) == "1e+20");
   CHECK(json_key_text(0.0001) == "0.0001");
   CHECK(json_key_text(3.0) == "3.0");
+}
+
+// ---------------------------------------------------------------------------
+// The fast reader (yaml_fast.cpp) against yaml-cpp
+// ---------------------------------------------------------------------------
+
+namespace {
+std::string read_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE_MESSAGE(f, path);
+  std::string s;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+// The fast reader accepts `text` and builds what yaml-cpp builds.
+void check_fast_matches(const std::string& text) {
+  CAPTURE(text);
+  std::optional<YamlTree> fast = YamlTree::parse_fast(text, "t.yaml");
+  REQUIRE(fast.has_value());
+  CHECK(describe_tree(*fast) == describe_tree(YamlTree::parse_yaml_cpp(text, "t.yaml")));
+}
+}  // namespace
+
+TEST_CASE("the fast reader builds yaml-cpp's tree for block-style YAML") {
+  for (const char* text : {
+           "a: 1\nb:\n  c: [x, y]\n",
+           "a: 1\nb:\nc: \"x\"\nd: [1, {e: f}]\ns:\n- x\n-\n- y: 1\n  z:\nt: { }\nu: a:b\nv: redfish://h:1\n",
+           "k:\n- a\n- b: 1\n  c: [x, y]\n-   d: 2\n    e:\nk2: v\n",
+           "a: ~\nb: null\nc: Null\nd: NULL\ne: \"~\"\nnull: x\n~: y\n",
+           "'s': 'it''s'\n\"k\" : \"v\"  # c\nb : v  \n",
+           "a: x #c\nb: x#c\nc: \"#x\"\nd: # only a comment\n",
+           "a:b: 1\n-x: 2\nx - y: -- z\na::b: a::b\n",
+           "a: {k: v, k2: [1, 2], k3: {x: \"y\", z: 'w'}}\nb: [[a], [], {}]\nc: [ a , b ]\n",
+           "---\na: 1\n",
+           "  - a\n  - b\n",
+           "\xc3\xbc\xc3\xbc: [x, y]\nb: \"\xc3\xa9\"\n",  // columns count bytes, as yaml-cpp's do
+       })
+    check_fast_matches(text);
+}
+
+TEST_CASE("the fast reader marks empty values where yaml-cpp does, also at the end of the text") {
+  for (const char* text : {"- a\n-\n", "a:\n  b:\n# end\n\n", " - #[a, b,x]\n ", "children:",
+                           "x:\n  y: 1\n  z: # c\n    # comment\n    # end", "- <<\n-\n  -\n  ",
+                           "null: # c\n   # comment\n\n  "})
+    check_fast_matches(text);
+  // The mark of an empty value is where the next token starts.
+  YamlTree t = *YamlTree::parse_fast("a:\n\n  # c\nb: 1\n", "t.yaml");
+  NodeId empty = t.node(t.root()).items[1];
+  CHECK(t.is_null(empty));
+  CHECK(t.where(empty).line == 4);
+  CHECK(t.where(empty).column == 1);
+}
+
+TEST_CASE("the fast reader leaves everything else to yaml-cpp") {
+  for (const char* text : {
+           "",                               // no document
+           "# only a comment\n",
+           "plain\n",                        // a scalar document
+           "a: x\n  y\n",                    // multi-line plain scalar
+           "a: [x,\n  y]\n",                 // multi-line flow collection
+           "a: b: c\n",                      // invalid
+           "a:\n  b: 1\n c: 2\n",            // invalid indentation
+           "a: &x {k: 1}\nb: *x\n",          // anchors and aliases
+           "a: !!str 1\n",                   // tags
+           "a: |\n  text\n",                 // block scalars
+           "a:\tb\n",                        // tabs
+           "a: 1\r\nb: 2\r\n",               // CR
+           "a: \"a\\\"b\"\n",                // escapes
+           "a: [a: b]\n", "a: {a, b: c}\n", "a: {k: }\n", "a: [a, b,]\n",
+           "? a\n: b\n",                     // complex keys
+           "a: 1\n---\nb: 2\n",              // two documents
+           "%YAML 1.2\n---\na: 1\n",         // directives
+           "\xef\xbb\xbf" "a: 1\n",          // a byte-order mark
+       }) {
+    CAPTURE(text);
+    CHECK_FALSE(YamlTree::parse_fast(text, "t.yaml").has_value());
+  }
+  // ...and parse() still reads them (or reports yaml-cpp's error).
+  YamlTree t = YamlTree::parse("a: &x {k: 1}\nb: *x\nc: |\n  text\n", "t.yaml");
+  CHECK(t.node(t.node(t.root()).items[5]).text == "text\n");
+  CHECK(first_error("a: b: c\n") == "t.yaml:1:5: invalid YAML: illegal map value");
+}
+
+TEST_CASE("the shipped inventory examples take the fast path and read as through yaml-cpp") {
+  const std::string root = AICLOUD_SOURCE_DIR;
+  for (const char* name : {"h100-rack.yaml", "two-rack-site.yaml", "ansible-hosts.yml"})
+    check_fast_matches(read_file(root + "/inventory/examples/" + name));
+}
+
+TEST_CASE("a generated 10,000-node-style inventory takes the fast path") {
+  // The shape bench/gen_inventories.py writes (one entry per node).
+  std::string text = "version: 1\ndefaults:\n  ssh: {user: root, port: 22}\nsites:\n  phx1:\n    racks:\n";
+  for (int r = 0; r < 20; ++r) {
+    text += "      r" + std::to_string(r) + ":\n        labels: {row: \"1\"}\n        nodes:\n";
+    for (int i = 0; i < 4; ++i)
+      text += "          - name: gpu-r" + std::to_string(r) + "-" + std::to_string(i) +
+              "\n            address: 10.0." + std::to_string(r) + "." + std::to_string(i) +
+              "\n            bmc: {url: \"redfish://10.1.0.1\"}\n            groups: [compute]\n";
+  }
+  check_fast_matches(text);
 }
