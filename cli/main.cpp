@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "common/error.hpp"
 #include "common/exit_codes.hpp"
+#include "common/heap.hpp"
 #include "common/interrupt.hpp"
 #include "common/strings.hpp"
 #include "common/term.hpp"
@@ -186,6 +187,7 @@ int run_main(int argc, char** argv) {
 }  // namespace aicloud::cli
 
 int main(int argc, char** argv) {
+  aicloud::prefer_large_heap_pages();
   ::signal(SIGPIPE, SIG_IGN);
   return aicloud::cli::run_main(argc, argv);
 }
