@@ -195,9 +195,12 @@ class NativeLoader : public Loader {
   std::vector<std::pair<std::string, Level>> m_groups;  // groups section, in file order
   bool m_have_groups_section = false;
   Inventory m_inv;
-  std::vector<SourceLocation> m_u_at;  // rack U location per host (parallel to m_inv.hosts)
-  std::vector<SourceLocation> m_addr_at;
-  std::vector<SourceLocation> m_bmc_at;
+  // Where each host's rack U, address and BMC URL were written (parallel to
+  // m_inv.hosts), for duplicate reports: nodes, not locations, since a
+  // location copies the file name.
+  std::vector<NodeId> m_u_at;
+  std::vector<NodeId> m_addr_at;
+  std::vector<NodeId> m_bmc_at;
 };
 
 void NativeLoader::parse_vars(NodeId map, std::string_view what, Level& out) {
@@ -615,12 +618,12 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     h.name = names[i];
     // A value that does not check out is reported and left unset; the host
     // is kept so that duplicate names, addresses and U slots are still found.
-    SourceLocation addr_at = name_at;
+    NodeId addr_at = *name_node;
     h.address = h.name;
     if (const std::string* a = pick(addr, i)) {
       if (valid_address(*a)) {
         h.address = *a;
-        addr_at = tree().where(addr.at(i));
+        addr_at = addr.at(i);
       } else {
         error(addr.at(i), "invalid address '" + *a + "'");
       }
@@ -661,7 +664,7 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     // The connection settings the Ansible way, so playbooks can use them.
     if (m_options.merge_vars) {
       h.vars["ansible_host"] = h.address;
-      if (track) h.var_origins["ansible_host"] = VarOrigin{"node", addr_at};
+      if (track) h.var_origins["ansible_host"] = VarOrigin{"node", tree().where(addr_at)};
     }
     if (m_options.merge_vars && h.ssh.port) {
       h.vars["ansible_port"] = h.ssh.port;
@@ -669,8 +672,8 @@ void NativeLoader::parse_node(NodeId map, const std::string& site, const std::st
     }
     m_inv.hosts.push_back(std::move(h));
     m_addr_at.push_back(addr_at);
-    m_u_at.push_back(u.present ? tree().where(u.at(i)) : name_at);
-    m_bmc_at.push_back(url.present ? tree().where(url.at(i)) : name_at);
+    m_u_at.push_back(u.present ? u.at(i) : *name_node);
+    m_bmc_at.push_back(url.present ? url.at(i) : *name_node);
   }
 }
 
@@ -731,7 +734,7 @@ void NativeLoader::check_duplicates() {
     if (!afresh) {
       const Host& other = m_inv.hosts[ait->second];
       error(m_addr_at[i], "duplicate address " + h.address + " (SSH port " + std::to_string(port) + ") for '" +
-                              h.name + "': already used by '" + other.name + "' (" + describe_loc(m_addr_at[ait->second]) +
+                              h.name + "': already used by '" + other.name + "' (" + describe_loc(tree().where(m_addr_at[ait->second])) +
                               ")");
     }
     if (h.bmc) {
@@ -740,14 +743,14 @@ void NativeLoader::check_duplicates() {
       auto [bit, bfresh] = bmcs.emplace(bkey, i);
       if (!bfresh)
         error(m_bmc_at[i], "duplicate BMC address " + h.bmc->host + " for '" + h.name + "': already used by '" +
-                               m_inv.hosts[bit->second].name + "' (" + describe_loc(m_bmc_at[bit->second]) + ")");
+                               m_inv.hosts[bit->second].name + "' (" + describe_loc(tree().where(m_bmc_at[bit->second])) + ")");
     }
     if (h.rack_u) {
       std::string skey = h.site + "\n" + h.rack + "\n" + std::to_string(*h.rack_u);
       auto [sit, sfresh] = slots.emplace(skey, i);
       if (!sfresh)
         error(m_u_at[i], "rack U" + std::to_string(*h.rack_u) + " in rack " + h.rack + " is taken twice: by '" +
-                             m_inv.hosts[sit->second].name + "' (" + describe_loc(m_u_at[sit->second]) + ") and by '" +
+                             m_inv.hosts[sit->second].name + "' (" + describe_loc(tree().where(m_u_at[sit->second])) + ") and by '" +
                              h.name + "'");
     }
   }

@@ -42,6 +42,8 @@ class FastParser {
   void run() {
     screen();
     if (!next_content()) throw Decline{};  // no document: yaml-cpp decides what that is
+    if (m_indent == 0 && starts_marker("...")) throw Decline{};
+    m_first_line_done = true;  // from here on, "---" and "..." at column 0 are not for us
     if (m_indent == 0 && starts_marker("---")) {
       std::size_t p = m_pos + 3;
       while (p < m_s.size() && m_s[p] == ' ') ++p;
@@ -50,7 +52,6 @@ class FastParser {
       skip_rest_of_line();
       if (!next_content()) throw Decline{};
     }
-    m_first_line_done = true;
     NodeId root = block_node(m_indent, 0);
     if (!m_eof) throw Decline{};
     m_t.m_root = root;
