@@ -399,7 +399,7 @@ std::optional<std::size_t> AnsibleLoader::parse_group(NodeId key, NodeId data, i
     if (e.key == "vars") {
       for (const Item& it : items) {
         nlohmann::json k = resolve_scalar(tree().node(it.key));
-        std::string var = tree().is_scalar(it.key) || tree().is_null(it.key) ? json_key_text(k) : tree().node(it.key).text;
+        std::string var = tree().is_scalar(it.key) || tree().is_null(it.key) ? json_key_text(k) : std::string(tree().node(it.key).text);
         try {
           if (it.value) {
             set_group_var(g, var, it.key, *it.value);

@@ -128,7 +128,7 @@ bool Loader::entries(NodeId map, std::string_view what, const std::vector<std::s
                        kind_name(m_t, e.key));
       continue;
     }
-    std::string key = k.text;
+    std::string key(k.text);
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string msg = "unknown key '" + key + "' in " + std::string(what);
       if (auto guess = did_you_mean(key, allowed))
@@ -169,7 +169,7 @@ std::optional<std::string> Loader::string(NodeId v, std::string_view what) {
     error(v, std::string(what) + " must be a string, found " + kind_name(m_t, v));
     return std::nullopt;
   }
-  return n.text;
+  return std::string(n.text);
 }
 
 std::optional<long long> Loader::integer(NodeId v, std::string_view what, long long min, long long max) {
@@ -183,13 +183,13 @@ std::optional<long long> Loader::integer(NodeId v, std::string_view what, long l
       ok = true;
     } else if (j.is_string() && !n.text.empty() && n.text.size() <= 18 &&
                std::all_of(n.text.begin(), n.text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      x = std::stoll(n.text);
+      x = std::stoll(std::string(n.text));
       ok = true;
     }
     if (ok) {
       if (x < min || x > max) {
         error(v, std::string(what) + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                     ", found " + n.text);
+                     ", found " + std::string(n.text));
         return std::nullopt;
       }
       return x;
@@ -213,7 +213,7 @@ std::optional<std::vector<std::string>> Loader::string_list(NodeId v, std::strin
   std::vector<std::string> out;
   if (m_t.is_null(v)) return out;
   if (m_t.is_scalar(v)) {
-    out.push_back(m_t.node(v).text);
+    out.emplace_back(m_t.node(v).text);
     return out;
   }
   if (!m_t.is_seq(v)) {

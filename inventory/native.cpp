@@ -235,7 +235,7 @@ void NativeLoader::parse_labels(NodeId map, std::string_view what, Level& out) {
       continue;
     }
     Val<std::string> v;
-    v.set(tree().node(e.value).text, tree().where(e.key_node), out.level);
+    v.set(std::string(tree().node(e.value).text), tree().where(e.key_node), out.level);
     out.labels.push_back({e.key, v});
   }
 }
@@ -317,7 +317,7 @@ void NativeLoader::parse_bmc(NodeId map, std::string_view what, Level& out, Zipp
     // Say why a secret is refused rather than just "unknown key".
     const YamlNode& m = tree().node(map);
     for (std::size_t i = 0; i + 1 < m.items.size(); i += 2) {
-      const std::string& k = tree().node(m.items[i]).text;
+      const std::string k(tree().node(m.items[i]).text);
       if (k == "password" || k == "pass" || k == "secret" || k == "passwd")
         error(m.items[i], w + "." + k + ": BMC secrets never go in an inventory; use credentials: env:VAR or file:PATH");
     }
@@ -390,7 +390,7 @@ NativeLoader::Zipped NativeLoader::zipped(NodeId v, std::string_view what) {
         z.value_nodes.clear();
         return z;
       }
-      z.values.push_back(tree().node(c).text);
+      z.values.emplace_back(tree().node(c).text);
       z.value_nodes.push_back(c);
     }
     if (z.values.empty()) error(v, std::string(what) + " is an empty list");
@@ -401,7 +401,7 @@ NativeLoader::Zipped NativeLoader::zipped(NodeId v, std::string_view what) {
     return z;
   }
   if (n.text.find('[') == std::string::npos) {
-    z.values.push_back(n.text);
+    z.values.emplace_back(n.text);
     return z;
   }
   try {
@@ -766,7 +766,7 @@ Inventory NativeLoader::run() {
     const YamlNode& root = tree().node(tree().root());
     for (std::size_t i = 0; i + 1 < root.items.size(); i += 2) {
       const YamlNode& k = tree().node(root.items[i]);
-      if (k.kind == YamlNode::Kind::scalar && starts_with(k.text, "x-")) allowed.push_back(k.text);
+      if (k.kind == YamlNode::Kind::scalar && starts_with(k.text, "x-")) allowed.emplace_back(k.text);
     }
     entries(tree().root(), "the inventory", allowed, top);
   }

@@ -36,7 +36,7 @@ bool is_blank_or_end(std::string_view s, std::size_t i) { return i >= s.size() |
 
 class FastParser {
  public:
-  FastParser(std::string_view s, YamlTree& t) : m_s(s), m_t(t) {}
+  FastParser(std::string_view s, YamlTree& t) : m_s(s), m_t(t), m_store(t) {}
 
   // Throws Decline when the text is outside the subset.
   void run() {
@@ -54,6 +54,7 @@ class FastParser {
     }
     NodeId root = block_node(m_indent, 0);
     if (!m_eof) throw Decline{};
+    m_store.finish();
     m_t.m_root = root;
     m_t.m_has_document = true;
   }
@@ -138,14 +139,7 @@ class FastParser {
 
   // --- nodes ---------------------------------------------------------------
 
-  NodeId make(YamlNode::Kind kind, int line, int col) {
-    m_t.m_nodes.emplace_back();
-    YamlNode& n = m_t.m_nodes.back();
-    n.kind = kind;
-    n.line = line;
-    n.column = col;
-    return static_cast<NodeId>(m_t.m_nodes.size() - 1);
-  }
+  NodeId make(YamlNode::Kind kind, int line, int col) { return m_store.make(kind, line, col); }
   // yaml-cpp marks an empty value where the next token starts. At the end
   // of the text that token closes the innermost collection (indented
   // coll_indent): it is marked at the end of the text when the text ends
@@ -165,10 +159,10 @@ class FastParser {
     std::string_view text = m_s.substr(start, len);
     bool null = text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
     NodeId id = make(null ? YamlNode::Kind::null : YamlNode::Kind::scalar, line, col);
-    if (!null) m_t.m_nodes[id].text.assign(text);
+    if (!null) m_store.at(id).text = text;
     return id;
   }
-  void add(NodeId parent, NodeId child) { m_t.m_nodes[parent].items.push_back(child); }
+  void add(NodeId child) { m_store.add(child); }
 
   bool at_dash() const { return peek() == '-' && is_blank_or_end(m_s, m_pos + 1); }
 
@@ -182,7 +176,7 @@ class FastParser {
   }
 
   NodeId block_sequence(int indent, int depth) {
-    NodeId seq = make(YamlNode::Kind::sequence, m_line, column());
+    NodeId seq = m_store.open(YamlNode::Kind::sequence, m_line, column());
     for (;;) {
       // At the '-' of an entry.
       m_pos += 1;
@@ -198,11 +192,13 @@ class FastParser {
       } else {
         child = inline_entry(indent, depth + 1);
       }
-      add(seq, child);
-      if (m_eof || m_indent < indent) return seq;
+      add(child);
+      if (m_eof || m_indent < indent) break;
       if (m_indent > indent) throw Decline{};
-      if (!at_dash()) return seq;  // the mapping around a sequence written at its key's indentation
+      if (!at_dash()) break;  // the mapping around a sequence written at its key's indentation
     }
+    m_store.close();
+    return seq;
   }
 
   // What follows "- " on the same line of a sequence indented seq_indent:
@@ -217,11 +213,10 @@ class FastParser {
   }
 
   NodeId block_mapping(int indent, int depth) {
-    NodeId map = make(YamlNode::Kind::mapping, m_line, column());
+    NodeId map = m_store.open(YamlNode::Kind::mapping, m_line, column());
     for (;;) {
       // At the first character of a key.
-      NodeId key = key_scalar();
-      add(map, key);
+      add(key_scalar());
       // Just past the ':'.
       skip_spaces();
       NodeId value;
@@ -241,17 +236,17 @@ class FastParser {
         value = inline_value(depth + 1);
         if (next_content() && m_indent > indent) throw Decline{};  // a continuation line
       }
-      add(map, value);
-      if (m_eof || m_indent < indent) return map;
+      add(value);
+      if (m_eof || m_indent < indent) break;
       if (m_indent > indent) throw Decline{};
-      if (at_dash()) {
-        // "- x" at a mapping's indentation ends it only where the mapping is
-        // a sequence entry's ("- a: 1\n- b: 2"); the caller checks.
-        return map;
-      }
+      // "- x" at a mapping's indentation ends it only where the mapping is
+      // a sequence entry's ("- a: 1\n- b: 2"); the caller checks.
+      if (at_dash()) break;
       std::size_t key_end;
       if (!key_ahead(key_end)) throw Decline{};
     }
+    m_store.close();
+    return map;
   }
 
   // --- scalars ---------------------------------------------------------------
@@ -331,27 +326,37 @@ class FastParser {
   NodeId quoted_scalar() {
     char q = peek();
     NodeId id = make(YamlNode::Kind::scalar, m_line, column());
-    std::string text;
-    std::size_t j = m_pos + 1;
+    const std::size_t start = m_pos + 1;
+    bool doubled = false;  // '' inside single quotes: the text is not verbatim
+    std::size_t j = start;
     for (;;) {
       if (j >= m_s.size() || m_s[j] == '\n') throw Decline{};
       char c = m_s[j];
       if (c == q) {
         if (q == '\'' && j + 1 < m_s.size() && m_s[j + 1] == '\'') {
-          text.push_back('\'');
+          doubled = true;
           j += 2;
           continue;
         }
         break;
       }
       if (q == '"' && c == '\\') throw Decline{};
-      text.push_back(c);
       ++j;
     }
+    std::string_view raw = m_s.substr(start, j - start);
     m_pos = j + 1;
-    YamlNode& n = m_t.m_nodes[id];
+    YamlNode& n = m_store.at(id);
     n.quoted = true;
-    n.text = std::move(text);
+    if (!doubled) {
+      n.text = raw;
+    } else {
+      std::string text;
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        text.push_back(raw[i]);
+        if (raw[i] == '\'') ++i;  // the second quote of ''
+      }
+      n.text = m_store.keep(std::move(text));
+    }
     return id;
   }
 
@@ -386,27 +391,27 @@ class FastParser {
     if (depth > k_max_depth) throw Decline{};
     bool is_map = peek() == '{';
     char close = is_map ? '}' : ']';
-    NodeId coll = make(is_map ? YamlNode::Kind::mapping : YamlNode::Kind::sequence, m_line, column());
+    NodeId coll = m_store.open(is_map ? YamlNode::Kind::mapping : YamlNode::Kind::sequence, m_line, column());
     ++m_pos;
     skip_spaces();
     if (peek() == close) {
       ++m_pos;
+      m_store.close();
       return coll;
     }
     for (;;) {
       if (is_map) {
-        NodeId k = flow_scalar(true);
-        add(coll, k);
+        add(flow_scalar(true));
         // flow_scalar(true) stops at ": ".
         if (peek() != ':' || peek(1) != ' ') throw Decline{};
         m_pos += 1;
         skip_spaces();
         if (peek() == ',' || peek() == '}') throw Decline{};  // "{k: }": empty value
-        add(coll, flow_node(depth + 1));
+        add(flow_node(depth + 1));
       } else {
         NodeId item = flow_node(depth + 1);
         if (peek() == ':') throw Decline{};  // "[k: v]": a single-pair mapping
-        add(coll, item);
+        add(item);
       }
       skip_spaces();
       if (peek() == ',') {
@@ -417,6 +422,7 @@ class FastParser {
       }
       if (peek() == close) {
         ++m_pos;
+        m_store.close();
         return coll;
       }
       throw Decline{};
@@ -462,6 +468,7 @@ class FastParser {
 
   std::string_view m_s;
   YamlTree& m_t;
+  NodeStore m_store;
   std::size_t m_pos = 0;
   std::size_t m_line_start = 0;
   int m_line = 1;
@@ -472,18 +479,21 @@ class FastParser {
 
 std::optional<YamlTree> YamlTree::parse_fast(const std::string& text, const std::string& path) {
   if (invalid_utf8_at(text) != std::string::npos) return std::nullopt;
-  return parse_fast_utf8(text, path);
+  auto source = std::make_unique<const std::string>(text);
+  return parse_fast_utf8(source, path);
 }
 
-std::optional<YamlTree> YamlTree::parse_fast_utf8(const std::string& text, const std::string& path) {
+std::optional<YamlTree> YamlTree::parse_fast_utf8(std::unique_ptr<const std::string>& source, const std::string& path) {
   YamlTree t;
   t.m_path = path;
-  t.m_nodes.reserve(text.size() / 10 + 16);
+  t.m_nodes.reserve(source->size() / 10 + 16);
+  t.m_items.reserve(source->size() / 10 + 16);
   try {
-    FastParser(text, t).run();
+    FastParser(*source, t).run();
   } catch (const Decline&) {
     return std::nullopt;
   }
+  t.m_source = std::move(source);
   return t;
 }
 

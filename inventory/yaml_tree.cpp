@@ -22,14 +22,51 @@ namespace aicloud::inventory::detail {
 // Building the tree from yaml-cpp events
 // ---------------------------------------------------------------------------
 
+NodeId NodeStore::make(YamlNode::Kind kind, int line, int column) {
+  if (m_t.m_nodes.size() >= std::numeric_limits<NodeId>::max() - 1)
+    throw InputError(SourceLocation{m_t.m_path, line, column}, "too many YAML nodes");
+  YamlNode& n = m_t.m_nodes.emplace_back();
+  n.kind = kind;
+  n.line = line;
+  n.column = column;
+  return static_cast<NodeId>(m_t.m_nodes.size() - 1);
+}
+
+NodeId NodeStore::open(YamlNode::Kind kind, int line, int column) {
+  NodeId id = make(kind, line, column);
+  if (m_frames.size() <= m_depth) m_frames.emplace_back();
+  m_frames[m_depth++].clear();
+  m_open.push_back(id);
+  return id;
+}
+
+void NodeStore::add(NodeId child) {
+  if (m_depth > 0) m_frames[m_depth - 1].push_back(child);
+}
+
+void NodeStore::close() {
+  if (m_depth == 0) return;
+  std::vector<NodeId>& kids = m_frames[--m_depth];
+  m_ranges.push_back({m_open.back(), static_cast<std::uint32_t>(m_t.m_items.size()),
+                      static_cast<std::uint32_t>(kids.size())});
+  m_t.m_items.insert(m_t.m_items.end(), kids.begin(), kids.end());
+  m_open.pop_back();
+}
+
+void NodeStore::finish() {
+  while (m_depth > 0) close();
+  const NodeId* base = m_t.m_items.data();
+  for (const Range& r : m_ranges) m_t.m_nodes[r.node].items = std::span<const NodeId>(base + r.offset, r.count);
+}
+
 class TreeBuilder : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(YamlTree& t) : m_t(t) {}
+  explicit TreeBuilder(YamlTree& t) : m_t(t), m_store(t) {}
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    NodeId id = make(YamlNode::Kind::null, mark);
+    NodeId id = m_store.make(YamlNode::Kind::null, mark.line + 1, mark.column + 1);
     finish(id, anchor);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -41,13 +78,13 @@ class TreeBuilder : public YAML::EventHandler {
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
-    NodeId id = make(YamlNode::Kind::scalar, mark);
-    YamlNode& n = m_t.m_nodes[id];
-    n.text = value;
+    NodeId id = m_store.make(YamlNode::Kind::scalar, mark.line + 1, mark.column + 1);
+    YamlNode& n = m_store.at(id);
+    n.text = m_store.keep(value);
     if (tag == "!")
       n.quoted = true;
     else if (tag != "?" && !tag.empty())
-      n.tag = tag;
+      n.tag = m_store.keep(tag);
     finish(id, anchor);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
@@ -61,18 +98,11 @@ class TreeBuilder : public YAML::EventHandler {
   }
   void OnMapEnd() override { close(); }
 
+  void done() { m_store.finish(); }
+
  private:
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& msg) {
     throw InputError(SourceLocation{m_t.m_path, mark.line + 1, mark.column + 1}, msg);
-  }
-  NodeId make(YamlNode::Kind kind, const YAML::Mark& mark) {
-    if (m_t.m_nodes.size() >= std::numeric_limits<NodeId>::max() - 1) fail(mark, "too many YAML nodes");
-    m_t.m_nodes.emplace_back();
-    YamlNode& n = m_t.m_nodes.back();
-    n.kind = kind;
-    n.line = mark.line + 1;
-    n.column = mark.column + 1;
-    return static_cast<NodeId>(m_t.m_nodes.size() - 1);
   }
   void attach(NodeId id) {
     if (m_stack.empty()) {
@@ -81,7 +111,7 @@ class TreeBuilder : public YAML::EventHandler {
         m_have_root = true;
       }
     } else {
-      m_t.m_nodes[m_stack.back()].items.push_back(id);
+      m_store.add(id);
     }
   }
   void finish(NodeId id, YAML::anchor_t anchor) {
@@ -89,10 +119,12 @@ class TreeBuilder : public YAML::EventHandler {
     attach(id);
   }
   void open(YamlNode::Kind kind, const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor) {
-    NodeId id = make(kind, mark);
-    if (tag != "?" && tag != "!" && !tag.empty()) m_t.m_nodes[id].tag = tag;
+    // Attached to its parent before it opens, so that it is its parent's child.
+    NodeId id = static_cast<NodeId>(m_t.m_nodes.size());
     if (anchor != YAML::NullAnchor) m_anchors[anchor] = id;
     attach(id);
+    m_store.open(kind, mark.line + 1, mark.column + 1);
+    if (tag != "?" && tag != "!" && !tag.empty()) m_store.at(id).tag = m_store.keep(tag);
     m_stack.push_back(id);
     if (m_open.size() <= id) m_open.resize(id + 1, false);
     m_open[id] = true;
@@ -101,10 +133,12 @@ class TreeBuilder : public YAML::EventHandler {
     if (m_stack.empty()) return;
     NodeId id = m_stack.back();
     m_stack.pop_back();
+    m_store.close();
     if (m_open.size() > id) m_open[id] = false;
   }
 
   YamlTree& m_t;
+  NodeStore m_store;
   std::vector<NodeId> m_stack;
   std::vector<bool> m_open;
   std::unordered_map<YAML::anchor_t, NodeId> m_anchors;
@@ -149,7 +183,7 @@ std::size_t invalid_utf8_at(std::string_view s) {
   return std::string::npos;
 }
 
-YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
+YamlTree YamlTree::parse(std::string text, const std::string& path) {
   // YAML is Unicode text; anything else would reach JSON output as bytes
   // that cannot be written.
   if (std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
@@ -164,8 +198,9 @@ YamlTree YamlTree::parse(const std::string& text, const std::string& path) {
     }
     throw InputError(SourceLocation{path, line, col}, "not valid UTF-8 text (YAML files must be UTF-8)");
   }
-  if (std::optional<YamlTree> fast = parse_fast_utf8(text, path)) return std::move(*fast);
-  return parse_yaml_cpp(text, path);
+  auto source = std::make_unique<const std::string>(std::move(text));
+  if (std::optional<YamlTree> fast = parse_fast_utf8(source, path)) return std::move(*fast);
+  return parse_yaml_cpp(*source, path);
 }
 
 YamlTree YamlTree::parse_yaml_cpp(const std::string& text, const std::string& path) {
@@ -180,6 +215,7 @@ YamlTree YamlTree::parse_yaml_cpp(const std::string& text, const std::string& pa
     YAML::Parser parser(in);
     TreeBuilder builder(t);
     if (parser.HandleNextDocument(builder)) {
+      builder.done();
       t.m_has_document = true;
       // A second document would be silently ignored by most loaders; refuse it.
       struct Probe : YAML::EventHandler {
@@ -219,7 +255,7 @@ void describe_node(const YamlTree& t, NodeId id, int depth, int budget, std::str
   out += kinds[static_cast<int>(n.kind)];
   out += " @" + std::to_string(n.line) + ":" + std::to_string(n.column);
   if (n.quoted) out += " quoted";
-  if (!n.tag.empty()) out += " tag=" + n.tag;
+  if (!n.tag.empty()) out += " tag=" + std::string(n.tag);
   if (n.kind == YamlNode::Kind::scalar) {
     // Byte for byte (the text need not be UTF-8 here), with what would
     // break the line escaped.
@@ -564,10 +600,10 @@ bool construct_float(std::string_view text, nlohmann::json& out) {
 nlohmann::json resolve_scalar(const YamlNode& n) {
   if (n.kind == YamlNode::Kind::null) return nullptr;
   if (n.kind != YamlNode::Kind::scalar) return nullptr;
-  const std::string& s = n.text;
+  const std::string s(n.text);
   nlohmann::json out;
   if (!n.tag.empty()) {
-    const std::string& tag = n.tag;
+    std::string_view tag = n.tag;
     bool b;
     if (tag == "tag:yaml.org,2002:int" && construct_int(s, out)) return out;
     if (tag == "tag:yaml.org,2002:float" && construct_float(s, out)) return out;
@@ -661,10 +697,10 @@ std::string kind_name(const YamlTree& t, NodeId id) {
     case YamlNode::Kind::mapping: return "a mapping";
     case YamlNode::Kind::scalar: {
       nlohmann::json v = resolve_scalar(n);
-      if (v.is_boolean()) return "a boolean ('" + n.text + "')";
-      if (v.is_number()) return "a number (" + n.text + ")";
+      if (v.is_boolean()) return "a boolean ('" + std::string(n.text) + "')";
+      if (v.is_number()) return "a number (" + std::string(n.text) + ")";
       if (v.is_null()) return "nothing (null)";
-      return "a string ('" + n.text.substr(0, 40) + "')";
+      return "a string ('" + std::string(n.text.substr(0, 40)) + "')";
     }
   }
   return "something else";

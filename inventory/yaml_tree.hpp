@@ -17,8 +17,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,19 +32,29 @@ namespace aicloud::inventory::detail {
 
 using NodeId = std::uint32_t;
 
+// 64 bytes: a 10,000-node inventory is ~150,000 of them, and on a VM the
+// memory they touch costs more than reading them. Texts and child lists are
+// views into storage the tree owns (the source text itself, where a scalar
+// is written verbatim), valid as long as the tree.
 struct YamlNode {
   enum class Kind : std::uint8_t { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
   bool quoted = false;          // quoted or "!"-tagged: never resolved to a number, bool or null
-  std::string tag;              // explicit tag, e.g. "tag:yaml.org,2002:str" or "!unsafe"; "" when none
-  std::string text;             // scalar text
   int line = 0;                 // 1-based
   int column = 0;               // 1-based
-  std::vector<NodeId> items;    // sequence: children; mapping: key, value, key, value, ...
+  std::string_view text;        // scalar text
+  std::string_view tag;         // explicit tag, e.g. "tag:yaml.org,2002:str" or "!unsafe"; "" when none
+  std::span<const NodeId> items;  // sequence: children; mapping: key, value, key, value, ...
 };
 
 class YamlTree {
  public:
+  YamlTree() = default;
+  YamlTree(YamlTree&&) = default;
+  YamlTree& operator=(YamlTree&&) = default;
+  YamlTree(const YamlTree&) = delete;  // nodes point into this tree's storage
+  YamlTree& operator=(const YamlTree&) = delete;
+
   // Parses one YAML document. Throws InputError (FILE:LINE:COL) on syntax
   // errors, nesting deeper than yaml-cpp allows, recursive or unknown
   // aliases, and several documents in one file. An empty text yields a tree
@@ -49,7 +62,7 @@ class YamlTree {
   // Plain block-style files (what inventories are made of) are read by a
   // fast reader of their own (yaml_fast.cpp); anything outside that subset,
   // and every invalid file, by yaml-cpp. Both build the same tree.
-  static YamlTree parse(const std::string& text, const std::string& path);
+  static YamlTree parse(std::string text, const std::string& path);
   // The two readers on their own, for tests and fuzzing. parse_fast()
   // returns nullopt where it leaves the text to yaml-cpp (text that is not
   // UTF-8 included; parse() refuses that before either reader runs).
@@ -69,13 +82,46 @@ class YamlTree {
   bool is_null(NodeId id) const { return m_nodes[id].kind == YamlNode::Kind::null; }
 
  private:
-  static std::optional<YamlTree> parse_fast_utf8(const std::string& text, const std::string& path);
+  // The fast reader on UTF-8 text; on success the tree takes `source`.
+  static std::optional<YamlTree> parse_fast_utf8(std::unique_ptr<const std::string>& source, const std::string& path);
   friend class TreeBuilder;
   friend class FastParser;
+  friend class NodeStore;
   std::vector<YamlNode> m_nodes;
+  std::vector<NodeId> m_items;                 // every child list, each contiguous
+  std::unique_ptr<const std::string> m_source; // the text, where the fast reader read it
+  std::deque<std::string> m_strings;           // texts and tags that are not in m_source
   NodeId m_root = 0;
   bool m_has_document = false;
   std::string m_path;
+};
+
+// Builds a tree's nodes and child lists; both readers use it. Containers
+// are opened and closed in document order; add() appends to the innermost
+// open one. finish() points every container at its children.
+class NodeStore {
+ public:
+  explicit NodeStore(YamlTree& t) : m_t(t) {}
+  NodeId make(YamlNode::Kind kind, int line, int column);
+  NodeId open(YamlNode::Kind kind, int line, int column);
+  void add(NodeId child);
+  void close();
+  bool any_open() const { return m_depth > 0; }
+  YamlNode& at(NodeId id) { return m_t.m_nodes[id]; }
+  // Keeps a string in the tree; the view stays valid as long as the tree.
+  std::string_view keep(std::string s) { return m_t.m_strings.emplace_back(std::move(s)); }
+  void finish();
+
+ private:
+  struct Range {
+    NodeId node;
+    std::uint32_t offset, count;
+  };
+  YamlTree& m_t;
+  std::vector<std::vector<NodeId>> m_frames;  // children of each open container, reused
+  std::vector<NodeId> m_open;                 // open containers, innermost last
+  std::size_t m_depth = 0;
+  std::vector<Range> m_ranges;
 };
 
 // One key/value pair of a mapping, after YAML merge keys ("<<: *base") are
