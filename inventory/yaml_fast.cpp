@@ -17,7 +17,7 @@
 // multi-line scalars and flow collections, "?" keys, directives, several
 // documents, and anything that is not valid YAML (so that every error
 // message and mark comes from one place). tests/unit/inventory and the
-// fuzz_yaml_fast target compare both paths on the same inputs.
+// fuzz_yaml target compare both paths on the same inputs.
 #include <string_view>
 
 #include "inventory/yaml_tree.hpp"
@@ -63,7 +63,6 @@ class FastParser {
   // Characters and sequences this reader leaves to yaml-cpp.
   void screen() const {
     const std::size_t n = m_s.size();
-    if (n >= 3 && static_cast<unsigned char>(m_s[0]) == 0xEF) throw Decline{};  // BOM
     for (std::size_t i = 0; i < n; ++i) {
       unsigned char c = static_cast<unsigned char>(m_s[i]);
       if (c >= 0x20 && c < 0x7F) continue;
