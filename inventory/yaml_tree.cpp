@@ -19,7 +19,7 @@
 namespace aicloud::inventory::detail {
 
 // ---------------------------------------------------------------------------
-// Building the tree from yaml-cpp events
+// Building the tree: NodeStore (both readers) and yaml-cpp events
 // ---------------------------------------------------------------------------
 
 NodeId NodeStore::make(YamlNode::Kind kind, int line, int column) {
