@@ -170,7 +170,7 @@ class FastParser {
     if (depth > k_max_depth) throw Decline{};
     if (at_dash()) return block_sequence(indent, depth);
     std::size_t key_end;
-    if (key_ahead(key_end)) return block_mapping(indent, depth);
+    if (key_ahead(key_end)) return block_mapping(indent, key_end, depth);
     throw Decline{};  // a scalar alone on its line, or something stranger
   }
 
@@ -205,17 +205,18 @@ class FastParser {
   NodeId inline_entry(int seq_indent, int depth) {
     if (at_dash()) throw Decline{};  // "- - x"
     std::size_t key_end;
-    if (key_ahead(key_end)) return block_mapping(column() - 1, depth);
+    if (key_ahead(key_end)) return block_mapping(column() - 1, key_end, depth);
     NodeId v = inline_value(depth);
     if (next_content() && m_indent > seq_indent) throw Decline{};  // a continuation line
     return v;
   }
 
-  NodeId block_mapping(int indent, int depth) {
+  // A mapping whose first key starts here and ends at key_end (its ':').
+  NodeId block_mapping(int indent, std::size_t key_end, int depth) {
     NodeId map = m_store.open(YamlNode::Kind::mapping, m_line, column());
     for (;;) {
       // At the first character of a key.
-      add(key_scalar());
+      add(key_scalar(key_end));
       // Just past the ':'.
       skip_spaces();
       NodeId value;
@@ -241,7 +242,6 @@ class FastParser {
       // "- x" at a mapping's indentation ends it only where the mapping is
       // a sequence entry's ("- a: 1\n- b: 2"); the caller checks.
       if (at_dash()) break;
-      std::size_t key_end;
       if (!key_ahead(key_end)) throw Decline{};
     }
     m_store.close();
@@ -303,11 +303,9 @@ class FastParser {
     return false;
   }
 
-  // The key at the current position (key_ahead() said there is one); leaves
-  // the position just past its ':'.
-  NodeId key_scalar() {
-    std::size_t key_end;
-    if (!key_ahead(key_end)) throw Decline{};
+  // The key at the current position, whose ':' key_ahead() found at
+  // key_end; leaves the position just past that ':'.
+  NodeId key_scalar(std::size_t key_end) {
     NodeId k;
     if (peek() == '\'' || peek() == '"') {
       k = quoted_scalar();
