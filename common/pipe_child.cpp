@@ -108,6 +108,20 @@ PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<
   return c;
 }
 
+bool read_available(int fd, std::string& buf) {
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n > 0) {
+      buf.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    return false;
+  }
+}
+
 bool reap_child(pid_t pid, bool block, int& exit_code, int& signal) {
   exit_code = -1;
   signal = 0;

@@ -33,6 +33,11 @@ PipeChild spawn_pipe_child(const std::vector<std::string>& argv, const std::map<
 // still runs. exit_code is set when it exited, signal when a signal killed it.
 bool reap_child(pid_t pid, bool block, int& exit_code, int& signal);
 
+// Appends everything a non-blocking descriptor (a pipe or a socket) holds
+// now to `buf`. Returns true when it would block (more may come later),
+// false at end of file or on a read error; closing it is the caller's.
+bool read_available(int fd, std::string& buf);
+
 // Sends `sig` to the child's process group.
 void kill_child_group(pid_t pid, int sig);
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "common/interrupt.hpp"
+#include "common/pipe_child.hpp"
 
 namespace aicloud::nccl_tests {
 
@@ -120,19 +121,10 @@ void LocalTransport::drain(Child& ch, int rank, bool is_err, std::vector<RankEve
   int& fd = is_err ? ch.proc.err_fd : ch.proc.out_fd;
   bool& open = is_err ? ch.err_open : ch.out_open;
   std::string& buf = is_err ? ch.err_buf : ch.out_buf;
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n > 0) {
-      buf.append(chunk, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
+  if (!read_available(fd, buf)) {
     open = false;  // EOF or error
     ::close(fd);
     fd = -1;
-    break;
   }
   std::size_t nl;
   while ((nl = buf.find('\n')) != std::string::npos) {

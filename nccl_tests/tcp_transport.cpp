@@ -19,29 +19,11 @@
 #include "common/error.hpp"
 #include "common/hostinfo.hpp"
 #include "common/interrupt.hpp"
+#include "common/pipe_child.hpp"
 #include "common/strings.hpp"
 #include "nccl_tests/worker.hpp"
 
 namespace aicloud::nccl_tests {
-
-namespace {
-
-// Reads what is there; false on EOF or error.
-bool read_some(int fd, std::string& buf) {
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n > 0) {
-      buf.append(chunk, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-    return false;
-  }
-}
-
-}  // namespace
 
 int launcher_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID", "PMI_RANK"}) {
@@ -134,7 +116,7 @@ void TcpTransport::accept_new() {
 
 void TcpTransport::read_pending(std::size_t i, std::vector<RankEvent>& events) {
   Conn& c = m_pending[i];
-  const bool open = read_some(c.fd, c.in);
+  const bool open = read_available(c.fd, c.in);
   auto nl = c.in.find('\n');
   if (nl == std::string::npos) {
     if (!open || c.in.size() > 4096) {
@@ -179,7 +161,7 @@ void TcpTransport::end_rank(int rank, std::vector<RankEvent>& events, int code, 
 
 void TcpTransport::read_rank(int rank, std::vector<RankEvent>& events) {
   Rank& r = m_ranks[static_cast<std::size_t>(rank)];
-  const bool open = read_some(r.fd, r.in);
+  const bool open = read_available(r.fd, r.in);
   std::size_t nl;
   while ((nl = r.in.find('\n')) != std::string::npos) {
     std::string line = r.in.substr(0, nl);
@@ -195,7 +177,7 @@ void TcpTransport::drain_launcher(std::vector<RankEvent>& events) {
   for (int* fd : {&m_launcher.out_fd, &m_launcher.err_fd}) {
     if (*fd < 0) continue;
     std::string buf;
-    if (!read_some(*fd, buf)) {
+    if (!read_available(*fd, buf)) {
       ::close(*fd);
       *fd = -1;
     }
