@@ -3,10 +3,10 @@
 // which Ansible uses).
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <optional>
 #include <string>
 
+#include "common/files.hpp"
 #include "inventory/yaml_tree.hpp"
 
 using namespace aicloud;
@@ -129,15 +129,6 @@ TEST_CASE("mapping keys become JSON keys the way Python's json writes them") {
 // ---------------------------------------------------------------------------
 
 namespace {
-std::string read_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  REQUIRE_MESSAGE(f, path);
-  std::string s;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
-  std::fclose(f);
-  return s;
-}
 // The fast reader accepts `text` and builds what yaml-cpp builds.
 void check_fast_matches(const std::string& text) {
   CAPTURE(text);
@@ -210,7 +201,7 @@ TEST_CASE("the fast reader leaves everything else to yaml-cpp") {
 TEST_CASE("the shipped inventory examples take the fast path and read as through yaml-cpp") {
   const std::string root = AICLOUD_SOURCE_DIR;
   for (const char* name : {"h100-rack.yaml", "two-rack-site.yaml", "ansible-hosts.yml"})
-    check_fast_matches(read_file(root + "/inventory/examples/" + name));
+    check_fast_matches(read_text_file(root + "/inventory/examples/" + name));
 }
 
 TEST_CASE("a generated 10,000-node-style inventory takes the fast path") {
