@@ -34,19 +34,19 @@ NodeId NodeStore::make(YamlNode::Kind kind, int line, int column) {
 
 NodeId NodeStore::open(YamlNode::Kind kind, int line, int column) {
   NodeId id = make(kind, line, column);
-  if (m_frames.size() <= m_depth) m_frames.emplace_back();
-  m_frames[m_depth++].clear();
+  if (m_frames.size() <= m_open.size()) m_frames.emplace_back();
+  m_frames[m_open.size()].clear();
   m_open.push_back(id);
   return id;
 }
 
 void NodeStore::add(NodeId child) {
-  if (m_depth > 0) m_frames[m_depth - 1].push_back(child);
+  if (!m_open.empty()) m_frames[m_open.size() - 1].push_back(child);
 }
 
 void NodeStore::close() {
-  if (m_depth == 0) return;
-  std::vector<NodeId>& kids = m_frames[--m_depth];
+  if (m_open.empty()) return;
+  std::vector<NodeId>& kids = m_frames[m_open.size() - 1];
   m_ranges.push_back({m_open.back(), static_cast<std::uint32_t>(m_t.m_items.size()),
                       static_cast<std::uint32_t>(kids.size())});
   m_t.m_items.insert(m_t.m_items.end(), kids.begin(), kids.end());
@@ -54,7 +54,7 @@ void NodeStore::close() {
 }
 
 void NodeStore::finish() {
-  while (m_depth > 0) close();
+  while (!m_open.empty()) close();
   const NodeId* base = m_t.m_items.data();
   for (const Range& r : m_ranges) m_t.m_nodes[r.node].items = std::span<const NodeId>(base + r.offset, r.count);
 }

@@ -106,7 +106,6 @@ class NodeStore {
   NodeId open(YamlNode::Kind kind, int line, int column);
   void add(NodeId child);
   void close();
-  bool any_open() const { return m_depth > 0; }
   YamlNode& at(NodeId id) { return m_t.m_nodes[id]; }
   // Keeps a string in the tree; the view stays valid as long as the tree.
   std::string_view keep(std::string s) { return m_t.m_strings.emplace_back(std::move(s)); }
@@ -118,9 +117,8 @@ class NodeStore {
     std::uint32_t offset, count;
   };
   YamlTree& m_t;
-  std::vector<std::vector<NodeId>> m_frames;  // children of each open container, reused
+  std::vector<std::vector<NodeId>> m_frames;  // children of each open container (by depth), reused
   std::vector<NodeId> m_open;                 // open containers, innermost last
-  std::size_t m_depth = 0;
   std::vector<Range> m_ranges;
 };
 
