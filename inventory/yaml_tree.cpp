@@ -105,7 +105,7 @@ class TreeBuilder : public YAML::EventHandler {
     throw InputError(SourceLocation{m_t.m_path, mark.line + 1, mark.column + 1}, msg);
   }
   void attach(NodeId id) {
-    if (m_stack.empty()) {
+    if (!m_store.in_container()) {
       if (!m_have_root) {
         m_t.m_root = id;
         m_have_root = true;
@@ -125,21 +125,18 @@ class TreeBuilder : public YAML::EventHandler {
     attach(id);
     m_store.open(kind, mark.line + 1, mark.column + 1);
     if (tag != "?" && tag != "!" && !tag.empty()) m_store.at(id).tag = m_store.keep(tag);
-    m_stack.push_back(id);
     if (m_open.size() <= id) m_open.resize(id + 1, false);
     m_open[id] = true;
   }
   void close() {
-    if (m_stack.empty()) return;
-    NodeId id = m_stack.back();
-    m_stack.pop_back();
+    if (!m_store.in_container()) return;
+    NodeId id = m_store.innermost();
     m_store.close();
     if (m_open.size() > id) m_open[id] = false;
   }
 
   YamlTree& m_t;
   NodeStore m_store;
-  std::vector<NodeId> m_stack;
   std::vector<bool> m_open;
   std::unordered_map<YAML::anchor_t, NodeId> m_anchors;
   bool m_have_root = false;

@@ -106,6 +106,8 @@ class NodeStore {
   NodeId open(YamlNode::Kind kind, int line, int column);
   void add(NodeId child);
   void close();
+  bool in_container() const { return !m_open.empty(); }
+  NodeId innermost() const { return m_open.back(); }  // only while in_container()
   YamlNode& at(NodeId id) { return m_t.m_nodes[id]; }
   // Keeps a string in the tree; the view stays valid as long as the tree.
   std::string_view keep(std::string s) { return m_t.m_strings.emplace_back(std::move(s)); }
